@@ -1,0 +1,8 @@
+"""WSGI entry point (gunicorn yimen.wsgi)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yimen.settings")
+application = get_wsgi_application()
