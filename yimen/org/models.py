@@ -44,9 +44,7 @@ class Region(models.Model):
         if self.parent is None and self.level != RegionLevel.CITY:
             raise ValidationError({"parent": _("Only a city has no parent region.")})
         if self.parent is not None and self.level != self.parent.level + 1:
-            raise ValidationError(
-                {"level": _("A region's level must be one below its parent's.")}
-            )
+            raise ValidationError({"level": _("A region's level must be one below its parent's.")})
 
     @property
     def prefix(self) -> str:
