@@ -49,8 +49,9 @@ pytest: install-dev
 
 ## messages: refresh the translation catalogues after changing user-facing strings.
 messages: install-dev
-	cd yimen && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore 'migrations/*'
-	$(BIN)/django-admin compilemessages --ignore .venv
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'docs/*'
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -1,12 +1,51 @@
-"""Suite-wide fixtures."""
+"""Suite-wide fixtures: one user per role, and plain static files."""
 
 import pytest
 
+from yimen.common import workdays
+from yimen.org.choices import Role
+from yimen.org.models import Membership
+
+from .accounts.factories import UserFactory
+from .org.factories import DepartmentFactory, HallFactory
+
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
+def _test_settings(settings):
     # The manifest storage needs `collectstatic`; tests render templates without it.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Argon2 is deliberately slow; the tests only need passwords to check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    # The working-day calendar is cached in-process; a test that edits it must not leak.
+    workdays.invalidate()
+    yield
+    workdays.invalidate()
+
+
+def grant(user, role, **scope):
+    """Give a user a role directly (the org services are tested in tests/org)."""
+    Membership.objects.create(user=user, role=role, **scope)
+    user.__dict__.pop("_yimen_memberships", None)
+    return user
+
+
+@pytest.fixture
+def clerk(db):
+    return grant(UserFactory(username="clerk"), Role.WINDOW_CLERK, hall=HallFactory())
+
+
+@pytest.fixture
+def reviewer(db):
+    return grant(UserFactory(username="reviewer"), Role.REVIEWER, department=DepartmentFactory())
+
+
+@pytest.fixture
+def sysadmin(db):
+    return grant(UserFactory(username="sysadmin"), Role.SYSTEM_ADMIN)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "yimen.common",
     "yimen.org",
     "yimen.accounts",
+    "yimen.demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "yimen.common.context_processors.shell",
+                "yimen.context_processors.shell",
             ],
         },
     },
@@ -221,3 +223,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+FORM_RENDERER = "yimen.common.forms.FormRenderer"

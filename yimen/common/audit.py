@@ -7,6 +7,7 @@ edited or deleted row breaks the chain; the head row catches deletion of the new
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Iterator
@@ -33,7 +34,9 @@ def canonical(event: AuditEvent) -> bytes:
     """The bytes that are hashed: every recorded field, in a fixed order and format."""
     record = {
         "id": event.pk,
-        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "occurred_at": event.occurred_at.astimezone(datetime.UTC).isoformat(
+            timespec="microseconds"
+        ),
         "actor": event.actor_id,
         "actor_label": event.actor_label,
         "role": event.role,
@@ -126,9 +129,20 @@ class Break:
         return f"{where}: {self.problem}"
 
 
+def _head_state() -> tuple[int, str, int] | None:
+    return AuditHead.objects.filter(pk=1).values_list("last_id", "last_hash", "count").first()
+
+
 def iter_verify(chunk_size: int = 2000) -> Iterator[int | Break]:
     """Walk the chain in order; yields each verified event id, and a Break at the first
-    broken link (then stops)."""
+    broken link (then stops).
+
+    The head is read before the walk and again after it: events appended while the walk
+    runs (a live system) are verified as links and never taken for tampering, while the
+    head seen at the start must still be reached, so deleting the newest events is caught.
+    """
+    start = _head_state()
+    reached_start = start is None or start[2] == 0
     prev_hash, last_id, count = GENESIS_HASH, 0, 0
     for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=chunk_size):
         if event.prev_hash != prev_hash:
@@ -141,18 +155,35 @@ def iter_verify(chunk_size: int = 2000) -> Iterator[int | Break]:
             yield Break(event.pk, "its content does not match its hash: it was altered")
             return
         prev_hash, last_id, count = event.hash, event.pk, count + 1
+        if start is not None and last_id == start[0]:
+            if (prev_hash, count) != (start[1], start[2]):
+                yield Break(None, _head_mismatch(start, last_id, count, "the head was altered"))
+                return
+            reached_start = True
         yield event.pk
-    head = AuditHead.objects.filter(pk=1).first()
-    if head is None:
+    if not reached_start:
+        yield Break(None, _head_mismatch(start, last_id, count, "the newest events were deleted"))
+        return
+    end = _head_state()
+    if end is None:
         if count:
             yield Break(None, "the chain head is missing")
         return
-    if (head.last_id, head.last_hash, head.count) != (last_id, prev_hash, count):
+    if end == (last_id, prev_hash, count) or end[0] > last_id:
+        return  # intact; or more events were appended after the walk had read the table
+    if end[0] < last_id:
         yield Break(
-            None,
-            f"the head expects {head.count} events ending at #{head.last_id}, found {count} "
-            f"ending at #{last_id}: the newest events were deleted",
+            None, _head_mismatch(end, last_id, count, "events were added outside the chain")
         )
+    else:
+        yield Break(None, _head_mismatch(end, last_id, count, "the head was altered"))
+
+
+def _head_mismatch(head: tuple[int, str, int], last_id: int, count: int, cause: str) -> str:
+    return (
+        f"the head expects {head[2]} events ending at #{head[0]}, found {count} "
+        f"ending at #{last_id}: {cause}"
+    )
 
 
 def verify() -> Break | None:

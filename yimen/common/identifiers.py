@@ -27,7 +27,8 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # 1 3 9 27 19 26 16 17 20 29 25 13 8 …
 _USCC_RE = re.compile(rf"^[{USCC_ALPHABET}]{{18}}$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def citizen_id_check_char(first17: str) -> str:
@@ -39,7 +40,8 @@ def citizen_id_error(value: str, *, today: datetime.date | None = None) -> str |
     """Why `value` is not a valid citizen ID number, or None when it is."""
     if not isinstance(value, str) or len(value) != 18:
         return _("An ID number has 18 characters.")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    # ASCII digits only: str.isdigit() also accepts full-width and superscript digits.
+    if not _ID_RE.fullmatch(value):
         return _("An ID number is 17 digits followed by a digit or X.")
     if value[:2] not in PROVINCE_CODES:
         return _("The first six digits are not a region code.")
@@ -97,7 +99,7 @@ def validate_uscc(value: str) -> None:
 
 
 def validate_mobile(value: str) -> None:
-    if value and not _MOBILE_RE.match(value):
+    if value and not _MOBILE_RE.fullmatch(value):
         raise ValidationError(
             _("A mobile number is 11 digits starting with 13–19."), code="invalid_mobile"
         )

@@ -40,7 +40,8 @@ def mask_name(value: str | None) -> str:
 # number standing on its own is masked. Word boundaries keep longer digit runs (case numbers,
 # bank references) intact.
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+# A mobile number may follow the country code: "+8613812345678".
+_MOBILE_IN_TEXT = re.compile(r"(?:(?<=\+86)|(?<!\d))(1[3-9]\d{9})(?!\d)")
 
 
 def mask_text(text: str) -> str:

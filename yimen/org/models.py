@@ -40,11 +40,34 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    # How many leading digits of the 12-digit code are significant at each level.
+    SIGNIFICANT_DIGITS = {
+        RegionLevel.CITY: 4,
+        RegionLevel.DISTRICT: 6,
+        RegionLevel.TOWN: 9,
+        RegionLevel.VILLAGE: 12,
+    }
+
     def clean(self):
         if self.parent is None and self.level != RegionLevel.CITY:
             raise ValidationError({"parent": _("Only a city has no parent region.")})
         if self.parent is not None and self.level != self.parent.level + 1:
             raise ValidationError({"level": _("A region's level must be one below its parent's.")})
+        if self.pk and self.children.exclude(level=self.level + 1).exists():
+            raise ValidationError(
+                {"level": _("This region has sub-regions: its level cannot change.")}
+            )
+        if not (self.code and self.code.isdigit() and self.level in self.SIGNIFICANT_DIGITS):
+            return  # the field validators report these
+        digits = self.SIGNIFICANT_DIGITS[self.level]
+        if self.level != RegionLevel.VILLAGE and set(self.code[digits:]) != {"0"}:
+            message = _("At this level the code ends in zeros after digit %(n)s.") % {"n": digits}
+            raise ValidationError({"code": message})
+        if self.parent is not None:
+            prefix = self.parent.code[: self.SIGNIFICANT_DIGITS[self.parent.level]]
+            if not self.code.startswith(prefix):
+                message = _("The code must start with its parent's code %(prefix)s.")
+                raise ValidationError({"code": message % {"prefix": prefix}})
 
     @property
     def prefix(self) -> str:
@@ -82,6 +105,14 @@ class Department(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A department cannot be placed under itself.")})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
 
 class WindowCategory(models.Model):
     """A kind of comprehensive window (综合窗口类别): 个人办事, 企业办事, 工程建设, 其他…"""
@@ -89,7 +120,11 @@ class WindowCategory(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     queue_prefix = models.CharField(
-        _("queue prefix"), max_length=2, help_text=_("Letter of its ticket numbers, e.g. A.")
+        _("queue prefix"),
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{1,2}$", _("One or two capital letters."))],
+        help_text=_("Letter of its ticket numbers, e.g. A."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
@@ -213,6 +248,10 @@ class Membership(models.Model):
         from .roles import scope_errors
 
         if errors := scope_errors(
-            role=self.role, department=self.department, hall=self.hall, window=self.window
+            role=self.role,
+            department=self.department,
+            hall=self.hall,
+            window=self.window,
+            region=self.region,
         ):
             raise ValidationError(errors)

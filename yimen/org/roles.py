@@ -18,7 +18,11 @@ DEPARTMENT_ROLES = frozenset(
 HALL_ROLES = frozenset({Role.WINDOW_CLERK})
 
 
-def scope_errors(*, role, department, hall, window) -> dict[str, str]:
+# Roles that may be limited to a region.
+REGION_ROLES = frozenset({Role.SUPERVISOR})
+
+
+def scope_errors(*, role, department, hall, window, region=None) -> dict[str, str]:
     """Field errors for a membership whose scope does not fit its role ({} when it fits)."""
     errors = {}
     if role in DEPARTMENT_ROLES and department is None:
@@ -27,6 +31,8 @@ def scope_errors(*, role, department, hall, window) -> dict[str, str]:
         errors["hall"] = _("A window clerk works in a hall: choose one.")
     if role not in HALL_ROLES and (hall is not None or window is not None):
         errors["hall"] = _("Only window clerks are assigned to a hall.")
+    if region is not None and role not in REGION_ROLES:
+        errors["region"] = _("Only supervisors are limited to a region.")
     if window is not None and hall is not None and window.hall_id != hall.pk:
         errors["window"] = _("The window is not in the chosen hall.")
     return errors

@@ -72,6 +72,13 @@ class ClockPause(models.Model):
         ordering = ["started_at", "pk"]
         verbose_name = _("clock pause")
         verbose_name_plural = _("clock pauses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clock"],
+                condition=models.Q(ended_at__isnull=True),
+                name="common_clockpause_one_open_pause",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind}: {self.started_at:%Y-%m-%d} → {self.ended_at or '…'}"

@@ -1,0 +1,161 @@
+"""The demo city: a Foshan-like prefecture with its districts, towns, departments, halls,
+staff and applicants. Identifiers are generated with valid check characters but are
+fictitious: person ID numbers use the sequence 99x, enterprise codes contain DEMQ."""
+
+from __future__ import annotations
+
+from yimen.common.identifiers import citizen_id_check_char, uscc_check_char
+from yimen.org.choices import Role
+
+DEMO_PASSWORD = "Yimen@2026"
+
+CITY = ("440600000000", "佛山市")
+
+# (district code, name, [(town code suffix, town name, [village names])])
+DISTRICTS = [
+    (
+        "440604",
+        "禅城区",
+        [
+            ("001", "祖庙街道", ["升平社区", "普君社区"]),
+            ("002", "石湾镇街道", ["东平社区"]),
+            ("003", "张槎街道", ["大富社区"]),
+            ("004", "南庄镇", ["紫南村"]),
+        ],
+    ),
+    (
+        "440605",
+        "南海区",
+        [
+            ("001", "桂城街道", ["平洲社区"]),
+            ("002", "狮山镇", ["小塘社区"]),
+            ("003", "大沥镇", ["黄岐社区"]),
+        ],
+    ),
+    ("440606", "顺德区", [("001", "大良街道", ["金榜社区"]), ("002", "容桂街道", ["华口社区"])]),
+    ("440607", "三水区", [("001", "西南街道", ["广海社区"])]),
+    ("440608", "高明区", [("001", "荷城街道", ["富湾社区"])]),
+]
+
+
+def demo_uscc(region6: str, serial: int, *, kind: str = "11") -> str:
+    """A valid, fictitious USCC: kind 11 = government organ, 91 = enterprise."""
+    first17 = f"{kind}{region6}DEMQ{serial:05d}"
+    return first17 + uscc_check_char(first17)
+
+
+def demo_citizen_id(region6: str, birth: str, serial: int) -> str:
+    first17 = f"{region6}{birth}99{serial % 10}"
+    return first17 + citizen_id_check_char(first17)
+
+
+# (key, name, short name, region code, parent key)
+DEPARTMENTS = [
+    ("gov-data", "佛山市政务服务和数据管理局", "市政数局", "440600", None),
+    ("market", "佛山市市场监督管理局", "市市场监管局", "440600", None),
+    ("police", "佛山市公安局", "市公安局", "440600", None),
+    ("hrss", "佛山市人力资源和社会保障局", "市人社局", "440600", None),
+    ("land", "佛山市自然资源局", "市自然资源局", "440600", None),
+    ("housing", "佛山市住房和城乡建设局", "市住建局", "440600", None),
+    ("transport", "佛山市交通运输局", "市交通运输局", "440600", None),
+    ("health", "佛山市卫生健康局", "市卫健局", "440600", None),
+    ("water", "佛山市水务局", "市水务局", "440600", None),
+    ("tax", "国家税务总局佛山市税务局", "市税务局", "440600", None),
+    ("civil", "佛山市民政局", "市民政局", "440600", None),
+    ("eco", "佛山市生态环境局", "市生态环境局", "440600", None),
+    ("urban", "佛山市城市管理和综合执法局", "市城管执法局", "440600", None),
+    ("medical", "佛山市医疗保障局", "市医保局", "440600", None),
+    ("chancheng-market", "佛山市禅城区市场监督管理局", "禅城区市场监管局", "440604", "market"),
+    ("chancheng-urban", "佛山市禅城区城市管理和综合执法局", "禅城区城管执法局", "440604", "urban"),
+]
+
+# (code, name, queue prefix)
+WINDOW_CATEGORIES = [
+    ("personal", "个人办事", "A"),
+    ("enterprise", "企业办事", "B"),
+    ("construction", "工程建设", "C"),
+    ("other", "其他", "D"),
+]
+
+# (key, name, region code, address, [(window number, [category codes])])
+HALLS = [
+    (
+        "city",
+        "佛山市政务服务中心",
+        "440600000000",
+        "佛山市禅城区岭南大道北行政服务中心（示例地址）",
+        [
+            ("A01", ["personal"]),
+            ("A02", ["personal"]),
+            ("A03", ["personal", "other"]),
+            ("B01", ["enterprise"]),
+            ("B02", ["enterprise"]),
+            ("C01", ["construction"]),
+            ("C02", ["construction", "enterprise"]),
+            ("D01", ["other"]),
+        ],
+    ),
+    (
+        "chancheng",
+        "禅城区政务服务中心",
+        "440604000000",
+        "佛山市禅城区季华五路（示例地址）",
+        [
+            ("01", ["personal"]),
+            ("02", ["personal", "other"]),
+            ("03", ["enterprise"]),
+            ("04", ["enterprise", "construction"]),
+        ],
+    ),
+    (
+        "zumiao",
+        "祖庙街道党群服务中心",
+        "440604001000",
+        "佛山市禅城区祖庙街道（示例地址）",
+        [("1", ["personal", "other"])],
+    ),
+]
+
+# (username, full name, role, scope) — scope: department key, (hall key, window), or None
+STAFF = [
+    ("admin", "系统管理员", Role.SYSTEM_ADMIN, None),
+    ("clerk", "陈晓敏", Role.WINDOW_CLERK, ("city", "A01")),
+    ("clerk_biz", "黄志强", Role.WINDOW_CLERK, ("city", "B01")),
+    ("clerk_cc", "梁嘉欣", Role.WINDOW_CLERK, ("chancheng", "01")),
+    ("reviewer", "李文华", Role.REVIEWER, "market"),
+    ("reviewer_cc", "何俊杰", Role.REVIEWER, "chancheng-market"),
+    ("reviewer_build", "周建国", Role.REVIEWER, "housing"),
+    ("head", "吴国栋", Role.DEPARTMENT_HEAD, "market"),
+    ("agent", "林小雨", Role.HOTLINE_AGENT, None),
+    ("handler", "郑志明", Role.UNIT_HANDLER, "chancheng-urban"),
+    ("supervisor", "罗振华", Role.SUPERVISOR, None),
+    ("catalog", "谢雅婷", Role.CATALOGUE_ADMIN, None),
+    ("disclosure", "邓丽君", Role.DISCLOSURE_OFFICER, "gov-data"),
+]
+
+# Applicants. Persons: (name, district code, birth date, phone, username or None)
+PERSONS = [
+    ("张三", "440604", "19850312", "13800000001", "citizen"),
+    ("李四", "440604", "19900721", "13800000002", None),
+    ("王五", "440605", "19780105", "13800000003", None),
+    ("赵六", "440605", "19951130", "13800000004", None),
+    ("孙七", "440606", "19880808", "13800000005", None),
+    ("周八", "440606", "20000229", "13800000006", None),
+    ("吴九", "440607", "19720610", "13800000007", None),
+    ("郑十", "440608", "19830917", "13800000008", None),
+    ("钱小一", "440604", "19990101", "13800000009", None),
+    ("冯小二", "440605", "19670423", "13800000010", None),
+    ("陈示例", "440606", "19910315", "13800000011", None),
+    ("褚测试", "440607", "19860206", "13800000012", None),
+    ("卫演示", "440608", "20010709", "13800000013", None),
+    ("蒋样本", "440604", "19750828", "13800000014", None),
+    ("沈虚构", "440605", "19931212", "13800000015", None),
+]
+# Enterprises: (name, district code, legal representative, phone, username or None)
+ENTERPRISES = [
+    ("佛山市禅城区示例商贸有限公司", "440604", "张三", "13900000001", "company"),
+    ("佛山市南海区演示科技有限公司", "440605", "王五", "13900000002", None),
+    ("佛山市顺德区样板家电制造有限公司", "440606", "孙七", "13900000003", None),
+    ("佛山市三水区虚构食品有限公司", "440607", "吴九", "13900000004", None),
+    ("佛山市高明区测试建筑工程有限公司", "440608", "郑十", "13900000005", None),
+]
