@@ -1,6 +1,7 @@
 """Suite-wide fixtures: one user per role, and plain static files."""
 
 import pytest
+from django.utils import translation
 
 from yimen.common import workdays
 from yimen.org.choices import Role
@@ -19,6 +20,14 @@ def _test_settings(settings):
     }
     # Argon2 is deliberately slow; the tests only need passwords to check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Code outside a request reports in English here, so assertions read like the source;
+    # pages follow the request's language (Chinese unless the user switched).
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

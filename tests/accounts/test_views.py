@@ -111,7 +111,7 @@ def test_a_clerk_finds_an_applicant_by_the_full_number_only(client, clerk):
     assert applicant.id_number not in found.text
     assert applicant.masked_identifier in found.text
     assert applicant.name not in partial.text
-    assert "18-character" in partial.text
+    assert "请输入完整的18位身份证号码" in partial.text  # the clerk reads Chinese
 
 
 def test_the_lookup_answers_htmx_with_the_result_fragment_only(client, clerk):

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         width = max(len(username) for username, _p, _w in rows)
         self.stdout.write("")
         if url:
-            self.stdout.write(self.style.SUCCESS(_("Yimen is starting on %s") % url))
+            self.stdout.write(self.style.SUCCESS(_("Yimen is starting at %s") % url))
         self.stdout.write(_("Demo accounts (password for all: %s):") % rows[0][1])
         for username, _password, what in rows:
             self.stdout.write(f"  {username.ljust(width)}  {what}")
