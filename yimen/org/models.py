@@ -50,7 +50,9 @@ class Region(models.Model):
 
     def clean(self):
         if self.parent is None and self.level != RegionLevel.CITY:
-            raise ValidationError({"parent": _("Every region except a city needs a parent region.")})
+            raise ValidationError(
+                {"parent": _("Every region except a city needs a parent region.")}
+            )
         if self.parent is not None and self.level != self.parent.level + 1:
             raise ValidationError({"level": _("A region's level must be one below its parent's.")})
         if self.pk and self.children.exclude(level=self.level + 1).exists():
