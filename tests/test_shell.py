@@ -74,3 +74,17 @@ def test_the_chinese_catalogue_is_complete_and_compiled():
     compiled = {e.msgid: e.msgstr for e in polib.mofile(str(po_path.with_suffix(".mo")))}
     stale = [e.msgid for e in catalogue.translated_entries() if compiled.get(e.msgid) != e.msgstr]
     assert stale == [], "run `make messages` to compile the catalogue"
+
+
+def test_pages_stay_chinese_for_an_english_browser(client):
+    page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="zh-hans">' in page.text
+
+
+def test_the_api_answers_in_the_language_asked_for(client, clerk):
+    client.force_login(clerk)
+    url = "/api/v1/accounts/applicants/"
+    missing_en = client.get(url, headers={"Accept-Language": "en"}).json()["identifier"][0]
+    missing_zh = client.get(url, headers={"Accept-Language": "zh-hans"}).json()["identifier"][0]
+    assert missing_en == "This field is required."
+    assert missing_zh != missing_en

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from yimen.accounts import services as account_services
 from yimen.accounts.choices import ApplicantKind
 from yimen.accounts.models import Applicant, User
@@ -32,7 +34,7 @@ class Report:
 def _region(code: str, name: str, level: int, parent: Region | None, report: Report) -> Region:
     if existing := Region.objects.filter(code=code).first():
         return existing
-    report.add("regions")
+    report.add(_("regions"))
     return org_services.region_create(
         code=code, name=name, level=level, parent=parent, created_by=None, **SYSTEM
     )
@@ -58,7 +60,7 @@ def load_window_categories(report: Report) -> None:
             org_services.window_category_create(
                 code=code, name=name, queue_prefix=prefix, order=order, created_by=None, **SYSTEM
             )
-            report.add("window categories")
+            report.add(_("window categories"))
 
 
 def department_uscc(key: str) -> str:
@@ -82,7 +84,7 @@ def load_departments(report: Report) -> None:
             created_by=None,
             **SYSTEM,
         )
-        report.add("departments")
+        report.add(_("departments"))
 
 
 def load_halls(report: Report) -> None:
@@ -99,7 +101,7 @@ def load_halls(report: Report) -> None:
                 created_by=None,
                 **SYSTEM,
             )
-            report.add("halls")
+            report.add(_("halls"))
         for number, codes in windows:
             if not Window.objects.filter(hall=hall, number=number).exists():
                 org_services.window_create(
@@ -109,13 +111,13 @@ def load_halls(report: Report) -> None:
                     created_by=None,
                     **SYSTEM,
                 )
-                report.add("windows")
+                report.add(_("windows"))
 
 
 def _login(username: str, full_name: str, report: Report, *, superuser=False) -> User:
     if user := User.objects.filter(username=username).first():
         return user
-    report.add("logins")
+    report.add(_("logins"))
     return account_services.staff_account_create(
         username=username,
         full_name=full_name,
@@ -143,7 +145,7 @@ def load_staff(report: Report) -> None:
             org_services.membership_grant(
                 user=user, role=role, granted_by=None, **_scope(scope), **SYSTEM
             )
-            report.add("role memberships")
+            report.add(_("role memberships"))
 
 
 def load_applicants(report: Report) -> None:
@@ -160,7 +162,7 @@ def load_applicants(report: Report) -> None:
             user=user,
             **SYSTEM,
         )
-        report.add("applicants")
+        report.add(_("applicants"))
     for serial, (name, region6, representative, phone, username) in enumerate(
         city.ENTERPRISES, start=1
     ):
@@ -177,7 +179,7 @@ def load_applicants(report: Report) -> None:
             user=user,
             **SYSTEM,
         )
-        report.add("applicants")
+        report.add(_("applicants"))
 
 
 STEPS: list[tuple[str, Callable[[Report], None]]] = [

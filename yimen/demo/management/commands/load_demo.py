@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 steps.set_postfix_str(label)
                 step(report)
         if report.created:
-            created = ", ".join(f"{n} {what}" for what, n in report.created.items())
+            created = ", ".join(f"{what} {n}" for what, n in report.created.items())
             self.stdout.write(self.style.SUCCESS(_("Demo city loaded: %s.") % created))
         else:
             self.stdout.write(_("Demo city already loaded: nothing to add."))
