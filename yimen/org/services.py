@@ -150,6 +150,16 @@ def _created_payload(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]
     return {"fields": {name: _value(obj, name) for name in fields}}
 
 
+def _create(obj: models.Model, *, fields: Iterable[str], action: str, actor, channel: str):
+    """Validate, save and audit a new row; returns it."""
+    _validate(obj)
+    _save(obj)
+    _record(
+        action=action, obj=obj, actor=actor, channel=channel, payload=_created_payload(obj, fields)
+    )
+    return obj
+
+
 # --- regions ---------------------------------------------------------------------------------
 
 
@@ -158,16 +168,9 @@ def region_create(
     *, code: str, name: str, level: int, parent: Region | None = None, created_by, channel: str
 ) -> Region:
     region = Region(code=code.strip(), name=name.strip(), level=level, parent=parent)
-    _validate(region)
-    _save(region)
-    _record(
-        action="org.region.create",
-        obj=region,
-        actor=created_by,
-        channel=channel,
-        payload=_created_payload(region, REGION_FIELDS),
+    return _create(
+        region, fields=REGION_FIELDS, action="org.region.create", actor=created_by, channel=channel
     )
-    return region
 
 
 @transaction.atomic
@@ -209,16 +212,13 @@ def department_create(
         phone=phone.strip(),
         is_active=is_active,
     )
-    _validate(department)
-    _save(department)
-    _record(
+    return _create(
+        department,
+        fields=DEPARTMENT_FIELDS,
         action="org.department.create",
-        obj=department,
         actor=created_by,
         channel=channel,
-        payload=_created_payload(department, DEPARTMENT_FIELDS),
     )
-    return department
 
 
 @transaction.atomic
@@ -261,16 +261,13 @@ def window_category_create(
         order=order,
         is_active=is_active,
     )
-    _validate(category)
-    _save(category)
-    _record(
+    return _create(
+        category,
+        fields=WINDOW_CATEGORY_FIELDS,
         action="org.window_category.create",
-        obj=category,
         actor=created_by,
         channel=channel,
-        payload=_created_payload(category, WINDOW_CATEGORY_FIELDS),
     )
-    return category
 
 
 @transaction.atomic
@@ -315,16 +312,9 @@ def hall_create(
         opening_hours=opening_hours.strip(),
         is_active=is_active,
     )
-    _validate(hall)
-    _save(hall)
-    _record(
-        action="org.hall.create",
-        obj=hall,
-        actor=created_by,
-        channel=channel,
-        payload=_created_payload(hall, HALL_FIELDS),
+    return _create(
+        hall, fields=HALL_FIELDS, action="org.hall.create", actor=created_by, channel=channel
     )
-    return hall
 
 
 @transaction.atomic
