@@ -17,6 +17,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import Channel
 from .models import AuditEvent, AuditHead
@@ -125,7 +126,10 @@ class Break:
     problem: str
 
     def __str__(self):
-        where = f"event #{self.event_id}" if self.event_id is not None else "chain head"
+        if self.event_id is None:
+            where = _("chain head")
+        else:
+            where = _("event #%(id)s") % {"id": self.event_id}
         return f"{where}: {self.problem}"
 
 
@@ -148,42 +152,51 @@ def iter_verify(chunk_size: int = 2000) -> Iterator[int | Break]:
         if event.prev_hash != prev_hash:
             yield Break(
                 event.pk,
-                "its previous hash does not match: an earlier event was deleted or altered",
+                _("its previous hash does not match: an earlier event was deleted or altered"),
             )
             return
         if chain_hash(prev_hash, event) != event.hash:
-            yield Break(event.pk, "its content does not match its hash: it was altered")
+            yield Break(event.pk, _("its content does not match its hash: it was altered"))
             return
         prev_hash, last_id, count = event.hash, event.pk, count + 1
         if start is not None and last_id == start[0]:
             if (prev_hash, count) != (start[1], start[2]):
-                yield Break(None, _head_mismatch(start, last_id, count, "the head was altered"))
+                yield Break(None, _head_mismatch(start, last_id, count, _("the head was altered")))
                 return
             reached_start = True
         yield event.pk
     if not reached_start:
-        yield Break(None, _head_mismatch(start, last_id, count, "the newest events were deleted"))
+        yield Break(
+            None, _head_mismatch(start, last_id, count, _("the newest events were deleted"))
+        )
         return
     end = _head_state()
     if end is None:
         if count:
-            yield Break(None, "the chain head is missing")
+            yield Break(None, _("the chain head is missing"))
         return
     if end == (last_id, prev_hash, count) or end[0] > last_id:
         return  # intact; or more events were appended after the walk had read the table
     if end[0] < last_id:
         yield Break(
-            None, _head_mismatch(end, last_id, count, "events were added outside the chain")
+            None, _head_mismatch(end, last_id, count, _("events were added outside the chain"))
         )
     else:
-        yield Break(None, _head_mismatch(end, last_id, count, "the head was altered"))
+        yield Break(None, _head_mismatch(end, last_id, count, _("the head was altered")))
 
 
 def _head_mismatch(head: tuple[int, str, int], last_id: int, count: int, cause: str) -> str:
-    return (
-        f"the head expects {head[2]} events ending at #{head[0]}, found {count} "
-        f"ending at #{last_id}: {cause}"
+    message = _(
+        "the head expects %(expected)s events ending at #%(head_id)s, "
+        "found %(count)s ending at #%(last_id)s: %(cause)s"
     )
+    return message % {
+        "expected": head[2],
+        "head_id": head[0],
+        "count": count,
+        "last_id": last_id,
+        "cause": cause,
+    }
 
 
 def verify() -> Break | None:
