@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from yimen.common.identifiers import normalize_citizen_id
 
 from .models import Applicant
@@ -14,6 +16,7 @@ def applicant_by_identifier(*, identifier: str) -> Applicant | None:
     if len(value) != 18:
         return None
     return (
-        Applicant.objects.select_related("user", "verified_by").filter(id_number=value).first()
-        or Applicant.objects.select_related("user", "verified_by").filter(uscc=value).first()
+        Applicant.objects.select_related("user", "verified_by")
+        .filter(Q(id_number=value) | Q(uscc=value))
+        .first()
     )
