@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from yimen.accounts.permissions import can_look_up_applicants
+from yimen.admin_site import can_use_admin_site
 from yimen.org.roles import is_staff_member
 
 
@@ -27,15 +28,11 @@ def _signed_in(user) -> bool:
     return user.is_authenticated
 
 
-def _admin_site_user(user) -> bool:
-    return user.is_active and user.is_staff
-
-
 ENTRIES = [
     NavEntry(_("My workbench"), "accounts:home", _signed_in),
     NavEntry(_("Applicant lookup"), "accounts:applicant_lookup", can_look_up_applicants),
     NavEntry(_("API documentation"), "api-docs", is_staff_member),
-    NavEntry(_("Administration"), "admin:index", _admin_site_user),
+    NavEntry(_("Administration"), "admin:index", can_use_admin_site),
 ]
 
 

@@ -26,7 +26,6 @@ handler403 = "yimen.views.permission_denied"
 handler404 = "yimen.views.page_not_found"
 handler500 = "yimen.views.server_error"
 
-admin.site.site_header = admin.site.site_title = "一门 Yimen"
 if settings.DEBUG:
     from django.conf.urls.static import static
 

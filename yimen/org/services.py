@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from yimen.common import audit
+from yimen.common import audit, writes
 from yimen.common.identifiers import normalize_uscc
 
 from .choices import Role
@@ -45,59 +45,6 @@ def _record(*, action: str, obj: models.Model, actor, channel: str, **extra) -> 
     )
 
 
-def _value(obj: models.Model, name: str) -> Any:
-    """A field's value as the audit payload stores it: ids for relations, id lists for M2M."""
-    field = obj._meta.get_field(name)
-    if field.many_to_many:
-        return sorted(o.pk for o in getattr(obj, name).all()) if obj.pk else []
-    return field.value_from_object(obj)
-
-
-def _validate(obj: models.Model, *, extra: Mapping[str, Any] | None = None) -> None:
-    """Run the model's own validation plus this module's rules, as one set of field errors."""
-    errors: dict[str, list] = {}
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    _key_clashes_by_field(errors)
-    for field, message in (extra or {}).items():
-        errors.setdefault(field, []).append(message)
-    if errors:
-        raise ValidationError(errors)
-
-
-def _key_clashes_by_field(errors: dict[str, list]) -> None:
-    """Django reports a clash on several fields (a window's hall and number) as a non-field
-    error. Callers are promised a field, so the clash moves to the constraint's last field:
-    the one that varies within the others (the number within its hall)."""
-    general = errors.get(NON_FIELD_ERRORS, [])
-    for error in list(general):
-        check = (getattr(error, "params", None) or {}).get("unique_check")
-        if getattr(error, "code", None) == "unique_together" and check:
-            general.remove(error)
-            errors.setdefault(check[-1], []).append(error)
-    if NON_FIELD_ERRORS in errors and not general:
-        del errors[NON_FIELD_ERRORS]
-
-
-def _save(obj: models.Model, *, update_fields: Iterable[str] | None = None) -> None:
-    """Save inside a savepoint. Validation already ran; a unique clash can still be lost to
-    a concurrent writer, and that must reach the caller as a validation error too."""
-    try:
-        with transaction.atomic():
-            obj.save(update_fields=update_fields)
-    except IntegrityError as exc:
-        raise ValidationError(
-            _("This conflicts with a record saved a moment ago: reload and try again.")
-        ) from exc
-
-
-def _check_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    if unknown := set(data) - set(allowed):
-        raise TypeError(f"cannot update {sorted(unknown)} here")
-
-
 def _update(
     obj: models.Model,
     *,
@@ -110,11 +57,11 @@ def _update(
     """Apply `data` to `obj`, validate with the model, save the changed
     columns, set changed many-to-many fields and audit the difference. Returns the changes;
     on a refusal `obj` is left as it was."""
-    _check_fields(data, allowed)
+    writes.check_fields(data, allowed)
     changes: dict[str, list] = {}
     m2m: dict[str, list] = {}
     for name, new in data.items():
-        old = _value(obj, name)
+        old = writes.field_value(obj, name)
         if obj._meta.get_field(name).many_to_many:
             new_ids = sorted({o.pk for o in new})
             if new_ids != old:
@@ -122,8 +69,8 @@ def _update(
                 changes[name] = [old, new_ids]
             continue
         setattr(obj, name, new)
-        if _value(obj, name) != old:
-            changes[name] = [old, _value(obj, name)]
+        if writes.field_value(obj, name) != old:
+            changes[name] = [old, writes.field_value(obj, name)]
     if not changes:
         return changes
     extra = {}
@@ -132,9 +79,9 @@ def _update(
             extra[name] = _("Choose at least one.")
     columns = [name for name in changes if name not in m2m]
     try:
-        _validate(obj, extra=extra)
+        writes.validate(obj, extra=extra)
         if columns:
-            _save(obj, update_fields=columns)
+            writes.save(obj, update_fields=columns)
     except ValidationError:
         # Refused: the caller's object goes back to what the database holds.
         if columns:
@@ -147,13 +94,13 @@ def _update(
 
 
 def _created_payload(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    return {"fields": {name: _value(obj, name) for name in fields}}
+    return {"fields": {name: writes.field_value(obj, name) for name in fields}}
 
 
 def _create(obj: models.Model, *, fields: Iterable[str], action: str, actor, channel: str):
     """Validate, save and audit a new row; returns it."""
-    _validate(obj)
-    _save(obj)
+    writes.validate(obj)
+    writes.save(obj)
     _record(
         action=action, obj=obj, actor=actor, channel=channel, payload=_created_payload(obj, fields)
     )
@@ -344,10 +291,10 @@ def window_create(
     """A window serves at least one category: the queue needs to know what to call it for."""
     categories = list(categories)
     window = Window(hall=hall, number=number.strip(), is_active=is_active)
-    _validate(
+    writes.validate(
         window, extra={} if categories else {"categories": _("Choose at least one category.")}
     )
-    _save(window)
+    writes.save(window)
     window.categories.set(categories)
     _record(
         action="org.window.create",
@@ -390,7 +337,7 @@ def _scope_payload(membership: Membership) -> dict[str, Any]:
         "hall": membership.hall_id,
         "window": membership.window_id,
         "region": membership.region_id,
-        "categories": _value(membership, "categories"),
+        "categories": writes.field_value(membership, "categories"),
     }
 
 
@@ -475,8 +422,8 @@ def membership_grant(
     if errors := membership_errors(user=user, role=role, categories=categories, **scope):
         raise ValidationError(errors)
     membership = Membership(user=user, role=role, **scope)
-    _validate(membership)
-    _save(membership)
+    writes.validate(membership)
+    writes.save(membership)
     membership.categories.set(categories)
     _record(
         action="org.membership.grant",
@@ -512,7 +459,7 @@ def membership_revoke(
                 code="last_admin",
             )
     locked.is_active = False
-    _save(locked, update_fields=["is_active"])
+    writes.save(locked, update_fields=["is_active"])
     membership.is_active = False
     _record(
         action="org.membership.revoke",
