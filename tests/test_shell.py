@@ -6,6 +6,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.core.management import call_command, get_commands
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -88,3 +89,15 @@ def test_the_api_answers_in_the_language_asked_for(client, clerk):
     missing_zh = client.get(url, headers={"Accept-Language": "zh-hans"}).json()["identifier"][0]
     assert missing_en == "This field is required."
     assert missing_zh != missing_en
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(name for name, app in get_commands().items() if app.startswith("yimen.")),
+)
+def test_every_command_explains_itself(name, capsys):
+    # argparse formats plain strings only; the help texts are lazy translations.
+    with pytest.raises(SystemExit) as exit_:
+        call_command(name, "--help")
+    assert exit_.value.code == 0
+    assert "usage:" in capsys.readouterr().out

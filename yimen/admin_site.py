@@ -33,20 +33,25 @@ class YimenAdminConfig(AdminConfig):
 
 class RoleAdmin:
     """A ModelAdmin mixin: the holders of `admin_roles` may view, add, change and delete
-    (each still subject to the ModelAdmin's own narrower rules), instead of Django's
+    (each still subject to the ModelAdmin's own narrower rules), the holders of `view_roles`
+    may look (and pick rows in other admins' autocomplete fields), instead of Django's
     per-model permissions."""
 
     admin_roles: tuple[str, ...] = ()
+    view_roles: tuple[str, ...] = ()
+
+    def _holds(self, request, roles) -> bool:
+        user = request.user
+        return bool(user.is_active and (user.is_superuser or has_role(user, *roles)))
 
     def has_role_access(self, request) -> bool:
-        user = request.user
-        return bool(user.is_active and (user.is_superuser or has_role(user, *self.admin_roles)))
+        return self._holds(request, self.admin_roles)
 
     def has_module_permission(self, request):
-        return self.has_role_access(request)
+        return self._holds(request, (*self.admin_roles, *self.view_roles))
 
     def has_view_permission(self, request, obj=None):
-        return self.has_role_access(request)
+        return self._holds(request, (*self.admin_roles, *self.view_roles))
 
     def has_add_permission(self, request, *args):
         return self.has_role_access(request)

@@ -29,6 +29,7 @@ def _signed_in(user) -> bool:
 
 
 ENTRIES = [
+    NavEntry(_("Service guide"), "catalog:index", lambda user: True),
     NavEntry(_("My workbench"), "accounts:home", _signed_in),
     NavEntry(_("Applicant lookup"), "accounts:applicant_lookup", can_look_up_applicants),
     NavEntry(_("API documentation"), "api-docs", is_staff_member),

@@ -11,11 +11,13 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("yimen.accounts.urls")),
+    path("services/", include("yimen.catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("api/v1/org/", include("yimen.org.api.urls")),
     path("api/v1/accounts/", include("yimen.accounts.api.urls")),
+    path("api/v1/catalog/", include("yimen.catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -214,7 +214,8 @@ class FieldDefinition(models.Model):
         if kind == FieldType.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
         if kind == FieldType.BOOLEAN:
-            return forms.BooleanField(**options)
+            # A checkbox left unticked is the answer "no", not a missing answer.
+            return forms.BooleanField(**{**options, "required": False})
         if kind in self.LIST_TYPES:
             pairs = [(c, c) for c in self.choices]
             if kind == FieldType.CHOICE:
@@ -233,6 +234,13 @@ class FieldDefinition(models.Model):
 
 
 # --- items and their versions ----------------------------------------------------------------
+
+
+class ServiceItemQuerySet(models.QuerySet):
+    def with_latest_name(self):
+        """Annotate the name of each item's newest version, which __str__ then shows."""
+        newest = ItemVersion.objects.filter(item=models.OuterRef("pk")).order_by("-number")
+        return self.annotate(latest_name=models.Subquery(newest.values("name")[:1]))
 
 
 class ServiceItem(models.Model):
@@ -266,13 +274,16 @@ class ServiceItem(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = ServiceItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["implementation_code"]
         verbose_name = _("service item")
         verbose_name_plural = _("service items")
 
     def __str__(self):
-        return self.implementation_code
+        name = getattr(self, "latest_name", None)
+        return f"{name} ({self.implementation_code})" if name else self.implementation_code
 
     def save(self, *args, **kwargs):
         self.basic_code = self.implementation_code[19:31]
@@ -500,7 +511,9 @@ class ItemVersion(models.Model):
             errors["fee_basis"] = _("An item that charges must state its fee standard and basis.")
         if self.is_free and self.fee_amount is not None:
             errors["fee_amount"] = _("A free item has no fee.")
-        if not isinstance(self.nodes, list) or not set(self.nodes) <= set(Node.values):
+        elif self.fee_amount is not None and self.fee_amount < 0:
+            errors["fee_amount"] = _("A fee cannot be negative.")
+        if not isinstance(self.nodes, list) or not all(n in Node.values for n in self.nodes):
             errors["nodes"] = _("Process nodes are numbers from 1 to 13.")
         elif missing := sorted(MANDATORY_NODES - set(self.nodes)):
             errors["nodes"] = _("Every item passes these nodes: %(nodes)s.") % {
@@ -739,6 +752,8 @@ class ThemeItem(models.Model):
     def clean(self):
         if self.stage_id and self.theme_id and self.stage.theme_id != self.theme_id:
             raise ValidationError({"stage": _("The stage belongs to another theme.")})
+        if self.stage_id is None and self.theme_id and self.theme.stages.exists():
+            raise ValidationError({"stage": _("This theme has stages: choose the item's stage.")})
 
 
 class ScenarioQuestion(models.Model):

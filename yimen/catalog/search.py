@@ -1,5 +1,6 @@
 """Chinese search over the catalogue: jieba splits names and keywords into words, each
-version stores its words as " w1 w2 … " (search_text), and a query matches whole words.
+version stores its words as " name words | other words " (search_text), and a query
+matches whole words, those of the name weighing more.
 
 A plain LIKE over the name would miss 「办营业执照」 for 「个体工商户设立登记（营业执照）」
 and would rank nothing; words work the same on SQLite and PostgreSQL, and the catalogue of a
@@ -19,7 +20,7 @@ jieba.setLogLevel(logging.WARNING)
 
 # Words too common in guides and questions to tell items apart.
 STOP_WORDS = frozenset(
-    "办理 申请 办 我 要 想 怎么 如何 怎样 哪里 需要 什么 的 了 和 与 及 或 在 去 到 给 一个 事项".split()  # noqa: E501
+    "办理 申请 办 我 要 想 我要 我想 怎么 怎么办 如何 怎样 哪里 需要 什么 的 了 和 与 及 或 在 去 到 给 一个 事项".split()  # noqa: E501
 )
 # What people type → the words guides use.
 SYNONYMS = {
@@ -67,11 +68,15 @@ def tokens(text: str) -> list[str]:
     return list(seen)
 
 
-def index_text(*parts: str) -> str:
-    """The stored form of the words of `parts`: padded with spaces so that a query can match
-    whole words with a substring test."""
-    words = tokens(" ".join(p for p in parts if p))
-    return f" {' '.join(words)} " if words else ""
+def index_text(title: str, *parts: str) -> str:
+    """The stored form of the words of a title (an item's name) and of further `parts`:
+    padded with spaces so that a query can match whole words with a substring test. The
+    title's words come first, before a "|", so that they can weigh more."""
+    title_words = tokens(title)
+    others = [w for w in tokens(" ".join(p for p in parts if p)) if w not in title_words]
+    if not title_words and not others:
+        return ""
+    return f" {' '.join(title_words)} | {' '.join(others)} "
 
 
 def query_words(query: str) -> list[str]:
@@ -82,8 +87,9 @@ def query_words(query: str) -> list[str]:
 
 
 def score(text: str, words: list[str]) -> int:
-    """Longer words say more: 营业执照 outweighs 执照."""
-    return sum(len(w) for w in words if f" {w} " in text)
+    """Longer words say more (营业执照 outweighs 执照), and a word of the title counts twice."""
+    title = text.partition(" | ")[0] + " "
+    return sum(len(w) * (2 if f" {w} " in title else 1) for w in words if f" {w} " in text)
 
 
 # Nobody reads past the first few hundred hits; the cap also keeps the ordering query small.

@@ -305,6 +305,7 @@ def draft_start(*, item: ServiceItem, actor, channel: str, change_note: str = ""
         to_state=VersionStatus.DRAFT,
         payload={"from_version": latest.number},
     )
+    draft.refresh_from_db()
     return draft
 
 
@@ -315,6 +316,10 @@ def draft_discard(*, version: ItemVersion, actor, channel: str) -> None:
     item = draft.item
     object_type, object_id = audit.object_label(draft)
     only_version = not item.versions.exclude(pk=draft.pk).exists()
+    if only_version and item.theme_items.exists():
+        raise ValidationError(
+            {"status": _("A theme lists this item: take it out of the theme first.")}
+        )
     draft.delete()
     if only_version:
         item.delete()
@@ -366,6 +371,7 @@ def publish(*, version: ItemVersion, actor, channel: str) -> ItemVersion:
             "warnings": [f.code for f in findings],
         },
     )
+    draft.refresh_from_db()
     return draft
 
 

@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from yimen.admin_site import RoleAdmin
+from yimen.org.choices import Role
+
 from . import admin_audit  # noqa: F401  (registers the audit event admin)
 from .admin_audit import AuditedModelAdmin
 from .clocks import clock_state, recompute_unconfirmed
@@ -17,8 +20,11 @@ def _calendar_changed() -> None:
     transaction.on_commit(invalidate_calendar)
 
 
-class CalendarEditAdmin(AuditedModelAdmin):
-    """Audited edits of the calendar tables that keep the in-process calendar fresh."""
+class CalendarEditAdmin(RoleAdmin, AuditedModelAdmin):
+    """Audited edits of the calendar tables that keep the in-process calendar fresh; system
+    admins keep the calendar."""
+
+    admin_roles = (Role.SYSTEM_ADMIN,)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -95,8 +101,10 @@ class ClockExtensionInline(ReadOnlyInline):
 
 
 @admin.register(Clock)
-class ClockAdmin(admin.ModelAdmin):
+class ClockAdmin(RoleAdmin, admin.ModelAdmin):
     """Clocks change only through their owning module's services; here they are shown."""
+
+    view_roles = (Role.SYSTEM_ADMIN,)
 
     list_display = (
         "purpose",

@@ -4,6 +4,9 @@ that records every add, change and delete made through the admin."""
 from django.contrib import admin
 from django.db import transaction
 
+from yimen.admin_site import RoleAdmin
+from yimen.org.choices import Role
+
 from . import audit
 from .choices import Channel
 from .models import AuditEvent
@@ -44,8 +47,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The chain is read-only everywhere, the admin included."""
+class AuditEventAdmin(RoleAdmin, admin.ModelAdmin):
+    """The chain is read-only everywhere, the admin included; system admins read it."""
+
+    view_roles = (Role.SYSTEM_ADMIN,)
 
     list_display = (
         "id",

@@ -14,11 +14,13 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from yimen.admin_site import RoleAdmin
 from yimen.common import audit
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
 
 from . import services
+from .choices import Role
 from .models import Department, Hall, Membership, Region, Window, WindowCategory
 
 
@@ -29,11 +31,19 @@ def _add_errors(form: forms.ModelForm, errors: dict) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+class OrgAdmin(RoleAdmin, AuditedModelAdmin):
+    """System admins keep the structure; catalogue admins may look it up (an item names its
+    department, region and window category)."""
+
+    admin_roles = (Role.SYSTEM_ADMIN,)
+    view_roles = (Role.CATALOGUE_ADMIN,)
+
+
 # --- regions and departments -----------------------------------------------------------------
 
 
 @admin.register(Region)
-class RegionAdmin(AuditedModelAdmin):
+class RegionAdmin(OrgAdmin):
     fields = services.REGION_FIELDS
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
@@ -43,7 +53,7 @@ class RegionAdmin(AuditedModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(AuditedModelAdmin):
+class DepartmentAdmin(OrgAdmin):
     fields = services.DEPARTMENT_FIELDS
     list_display = ("name", "short_name", "uscc", "region", "parent", "is_active")
     list_filter = ("is_active", ("region", admin.RelatedOnlyFieldListFilter))
@@ -56,7 +66,7 @@ class DepartmentAdmin(AuditedModelAdmin):
 
 
 @admin.register(WindowCategory)
-class WindowCategoryAdmin(AuditedModelAdmin):
+class WindowCategoryAdmin(OrgAdmin):
     list_display = ("name", "code", "queue_prefix", "order", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")
@@ -70,7 +80,7 @@ class WindowInline(admin.TabularInline):
 
 
 @admin.register(Hall)
-class HallAdmin(AuditedModelAdmin):
+class HallAdmin(OrgAdmin):
     list_display = ("name", "region", "phone", "is_active")
     list_filter = ("is_active", ("region", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "address")
@@ -104,7 +114,7 @@ class HallAdmin(AuditedModelAdmin):
 
 
 @admin.register(Window)
-class WindowAdmin(AuditedModelAdmin):
+class WindowAdmin(OrgAdmin):
     list_display = ("__str__", "hall", "number", "is_active")
     list_filter = ("is_active", ("hall", admin.RelatedOnlyFieldListFilter), "categories")
     search_fields = ("number", "hall__name")
@@ -147,7 +157,7 @@ class MembershipForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedModelAdmin):
+class MembershipAdmin(OrgAdmin):
     form = MembershipForm
     list_display = ("user", "role", "scope", "is_active", "created_at")
     list_filter = (

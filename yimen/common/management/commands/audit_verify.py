@@ -1,9 +1,10 @@
 """`manage.py audit_verify`: walk the whole audit chain and report the first broken link."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from yimen.common import commands
 from yimen.common.audit import Break, iter_verify
 from yimen.common.models import AuditEvent
 from yimen.common.progress import progress_bar
@@ -12,7 +13,7 @@ from yimen.common.progress import progress_bar
 _BAR_STEP = 1000
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = gettext_lazy(
         "Verify the audit chain: every event's SM3 hash and link, then the chain head. "
         "Exits with status 1 at the first broken link."

@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yimen.common import commands
 from yimen.common.workdays import get_calendar, missing_calendar_years, year_overview
 
 
@@ -21,7 +22,7 @@ def year_ranges(years) -> str:
     return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = gettext_lazy(
         "Show the years the working-day calendar knows, this year's and next year's holidays "
         "and make-up working days, and which year still has to be imported."

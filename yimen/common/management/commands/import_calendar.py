@@ -2,15 +2,16 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from yimen.common import commands
 from yimen.common.calendar_import import CalendarImportError, import_year, read_calendar_csv
 from yimen.common.progress import progress_bar
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = gettext_lazy(
         "Import a year's statutory holidays and make-up working days from a UTF-8 CSV file "
         "with the header date,kind,name (kind: holiday/休 or workday/班). Every bad row is "
