@@ -67,6 +67,14 @@ DEPARTMENTS = [
     ("medical", "佛山市医疗保障局", "市医保局", "440600", None),
     ("chancheng-market", "佛山市禅城区市场监督管理局", "禅城区市场监管局", "440604", "market"),
     ("chancheng-urban", "佛山市禅城区城市管理和综合执法局", "禅城区城管执法局", "440604", "urban"),
+    # Added later: keep new rows at the end, a department's code comes from its position.
+    ("development", "佛山市发展和改革局", "市发展改革局", "440600", None),
+    ("housing-fund", "佛山市住房公积金管理中心", "市住房公积金中心", "440600", None),
+    ("water-supply", "佛山市供水有限公司", "市供水公司", "440600", None),
+    ("power", "广东电网有限责任公司佛山供电局", "佛山供电局", "440600", None),
+    ("gas", "佛山市燃气集团股份有限公司", "佛山燃气", "440600", None),
+    ("cable", "广东省广播电视网络股份有限公司佛山分公司", "广电网络佛山分公司", "440600", None),
+    ("bank", "佛山农村商业银行股份有限公司", "佛山农商银行", "440600", None),
 ]
 
 # (code, name, queue prefix)

@@ -5,18 +5,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import BytesIO
 
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from yimen.accounts import services as account_services
 from yimen.accounts.choices import ApplicantKind
 from yimen.accounts.models import Applicant, User
+from yimen.catalog import services as catalog_services
+from yimen.catalog.choices import (
+    MANDATORY_NODES,
+    HandlingType,
+    MaterialKind,
+    Node,
+    OnlineDepth,
+    Requirement,
+    TongbanScope,
+)
+from yimen.catalog.models import (
+    FieldDefinition,
+    MaterialType,
+    ScenarioOption,
+    ScenarioQuestion,
+    ServiceItem,
+    Theme,
+    ThemeItem,
+    ThemeStage,
+)
+from yimen.common import audit
 from yimen.common.choices import Channel
 from yimen.org import services as org_services
 from yimen.org.choices import RegionLevel
 from yimen.org.models import Department, Hall, Membership, Region, Window, WindowCategory
 
-from . import city
+from . import catalogue, city
 
 SYSTEM = {"channel": Channel.SYSTEM}
 
@@ -182,6 +208,286 @@ def load_applicants(report: Report) -> None:
         report.add(_("applicants"))
 
 
+# --- the catalogue ------------------------------------------------------------------------------
+
+
+def _form_rows() -> dict[str, list[tuple[str, str]]]:
+    """(label, sample value) rows of each form of the library: the fields of the items that
+    ask for it, in order, unless the catalogue states the form's rows."""
+    fields = {key: (label, sample) for key, label, _t, _h, _o, sample in catalogue.FIELDS}
+    rows = {
+        code: [] for code, _n, kind, _h, _d in catalogue.MATERIAL_TYPES if kind == MaterialKind.FORM
+    }
+    for entry in [*catalogue.ITEMS, catalogue.DRAFT_EXAMPLE]:
+        keys = [key.lstrip("?") for key in entry["fields"]]
+        for spec in entry["materials"]:
+            form = rows.get(spec if isinstance(spec, str) else spec["type"])
+            if form is not None:
+                form += [fields[key] for key in keys if fields[key] not in form]
+    return rows | catalogue.FORM_ROWS
+
+
+def _form_xlsx(title: str, rows: list[tuple[str, str]], *, sample: bool) -> bytes:
+    """A one-sheet form: the title, then a row per field (filled in on the sample)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = catalogue.FORM_SHEET
+    sheet.append([catalogue.FORM_SAMPLE_TITLE.format(title) if sample else title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells("A1:B1")
+    sheet.append(list(catalogue.FORM_HEADER))
+    for label, example in [*rows, catalogue.FORM_SIGNATURE]:
+        sheet.append([label, example if sample else ""])
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 50
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def load_material_library(report: Report) -> None:
+    rows = _form_rows()
+    for code, name, kind, holder_kind, description in catalogue.MATERIAL_TYPES:
+        if MaterialType.objects.filter(code=code).exists():
+            continue
+        files = {}
+        if kind == MaterialKind.FORM:
+            form = rows[code]
+            files = {
+                "template_file": ContentFile(_form_xlsx(name, form, sample=False), f"{code}.xlsx"),
+                "sample_file": ContentFile(
+                    _form_xlsx(name, form, sample=True), f"{code}-sample.xlsx"
+                ),
+            }
+        catalog_services.material_type_create(
+            code=code,
+            name=name,
+            kind=kind,
+            holder_kind=holder_kind,
+            description=description,
+            validity_days=catalogue.VALIDITY_DAYS.get(code),
+            actor=None,
+            **files,
+            **SYSTEM,
+        )
+        report.add(_("material types"))
+
+
+def load_field_dictionary(report: Report) -> None:
+    for key, label, datatype, holder_kind, options, _sample in catalogue.FIELDS:
+        if FieldDefinition.objects.filter(key=key).exists():
+            continue
+        catalog_services.field_definition_create(
+            key=key,
+            label=label,
+            datatype=datatype,
+            holder_kind=holder_kind,
+            actor=None,
+            **options,
+            **SYSTEM,
+        )
+        report.add(_("dictionary fields"))
+
+
+def implementation_code(entry: dict) -> str:
+    """The department's credit code, 1 (the statutory authority), the basic code."""
+    return f"{department_uscc(entry['department'])}1{entry['code']}"
+
+
+def _place(entry: dict, department: Department, category: str) -> tuple[str, str]:
+    """Where and when the item is handled: the hall of the department's district."""
+    key = "chancheng" if department.region.code == "440604000000" else "city"
+    _key, hall_name, _region_code, address, windows = next(h for h in city.HALLS if h[0] == key)
+    hours = Hall.objects.get(name=hall_name).opening_hours
+    if "location" in entry:
+        return entry["location"], hours
+    place = catalogue.HALL_PLACE.format(
+        hall=hall_name,
+        category=next(c[1] for c in city.WINDOW_CATEGORIES if c[0] == category),
+        windows="、".join(number for number, codes in windows if category in codes),
+        address=address,
+    )
+    if catalogue.DEPTHS[entry["depth"]] == OnlineDepth.FULL_ONLINE:
+        place = catalogue.ONLINE_PLACE.format(place)
+    if "就近办" in entry["tags"].split():
+        place += catalogue.NEARBY_PLACE
+    return place, hours
+
+
+def _flow(entry: dict, immediate: bool) -> str:
+    if "flow" in entry:
+        return entry["flow"]
+    steps = list(catalogue.FLOWS["immediate" if immediate else "promised"])
+    if special := entry.get("special"):
+        steps.insert(len(steps) - 2, catalogue.SPECIAL_STEP.format(special))
+    return " → ".join(steps)
+
+
+def _nodes(entry: dict) -> list[int]:
+    """The process nodes the guide implies: the hall's when the applicant comes, pre-review
+    online, the special procedure, fees and a certificate when the guide has them."""
+    nodes = set(MANDATORY_NODES)
+    if entry["visits"]:
+        nodes |= {Node.APPOINTMENT, Node.TICKET}
+    if catalogue.DEPTHS[entry["depth"]] in (OnlineDepth.FULL_ONLINE, OnlineDepth.ONLINE_PREREVIEW):
+        nodes.add(Node.PREREVIEW)
+    if entry.get("special"):
+        nodes.add(Node.SPECIAL_PROCEDURE)
+    if "fee" in entry:
+        nodes.add(Node.FEES)
+    if entry.get("certificate"):
+        nodes.add(Node.CERTIFICATE)
+    return sorted(int(n) for n in nodes)
+
+
+def _guide(entry: dict, department: Department, categories: dict) -> dict:
+    tags = entry["tags"].split()
+    if unknown := set(tags) - catalogue.TAGS.keys() - catalogue.TONGBAN.keys():
+        raise ValueError(f"{entry['key']}: unknown tags {sorted(unknown)}")
+    (statutory, statutory_unit), (promised, promised_unit) = entry["statutory"], entry["promised"]
+    immediate = promised == 0
+    fee_amount, fee_basis = entry.get("fee", (None, ""))
+    location, hours = _place(entry, department, entry["window"])
+    return {
+        "name": entry["name"],
+        "item_type": entry["type"],
+        "window_category": categories[entry["window"]],
+        "target": entry["target"],
+        "keywords": entry["keywords"],
+        "conditions": entry["conditions"],
+        "legal_basis": list(entry["basis"]),
+        "statutory_limit": statutory,
+        "statutory_unit": catalogue.UNITS[statutory_unit],
+        "promised_limit": promised,
+        "promised_unit": catalogue.UNITS[promised_unit],
+        "handling_type": HandlingType.IMMEDIATE if immediate else HandlingType.PROMISED,
+        "is_free": "fee" not in entry,
+        "fee_amount": fee_amount,
+        "fee_basis": fee_basis,
+        "visits": entry["visits"],
+        "online_depth": catalogue.DEPTHS[entry["depth"]],
+        **{name: word in tags for word, name in catalogue.TAGS.items()},
+        "tongban": next(
+            (scope for word, scope in catalogue.TONGBAN.items() if word in tags), TongbanScope.NONE
+        ),
+        "supervision_phone": catalogue.SUPERVISION_PHONE,
+        "consultation_phone": catalogue.CONSULTATION_PHONES[entry["department"]],
+        "location": location,
+        "hours": hours,
+        "flow_description": _flow(entry, immediate),
+        "nodes": _nodes(entry),
+    }
+
+
+def _material(spec: str | dict, library: dict[str, MaterialType]) -> dict:
+    spec = {"type": spec} if isinstance(spec, str) else spec
+    row = {
+        "material_type": library[spec["type"]],
+        "name": spec.get("name", ""),
+        "originals": spec.get("originals", 1),
+        "copies": spec.get("copies", 0),
+        "electronic_accepted": spec.get("electronic", True),
+        "note": spec.get("note", ""),
+    }
+    if condition := spec.get("condition"):
+        row |= {"requirement": Requirement.CONDITIONAL, "condition": condition}
+    if tolerable := spec.get("tolerable"):
+        method, days = tolerable
+        row |= {"tolerable": True, "tolerance_method": method, "tolerance_days": days}
+    return row
+
+
+def load_service_items(report: Report) -> None:
+    """Every item of the catalogue, published; the draft example stays a draft."""
+    library = {m.code: m for m in MaterialType.objects.all()}
+    dictionary = {f.key: f for f in FieldDefinition.objects.all()}
+    categories = {c.code: c for c in WindowCategory.objects.all()}
+    for entry in [*catalogue.ITEMS, catalogue.DRAFT_EXAMPLE]:
+        code = implementation_code(entry)
+        if ServiceItem.objects.filter(implementation_code=code).exists():
+            continue
+        department = Department.objects.select_related("region").get(uscc=code[:18])
+        immediate = entry["promised"][0] == 0
+        chain = catalogue.CHAINS[1 if immediate else entry.get("chain", 3)]
+        version = catalog_services.item_create(
+            department=department,
+            implementation_code=code,
+            guide=_guide(entry, department, categories),
+            materials=[_material(spec, library) for spec in entry["materials"]],
+            form_fields=[
+                {"field": dictionary[key.lstrip("?")], "required": not key.startswith("?")}
+                for key in entry["fields"]
+            ],
+            review_steps=[{"name": name, "role": role} for name, role in chain],
+            actor=None,
+            **SYSTEM,
+        )
+        if not entry.get("draft"):
+            catalog_services.publish(version=version, actor=None, **SYSTEM)
+        report.add(_("service items"))
+
+
+@transaction.atomic
+def _theme_create(spec: dict, *, order: int, items: dict[str, ServiceItem]) -> Theme:
+    """A theme with its stages, items and scenario questions. The catalogue has no theme
+    services, so this writes the rows and their audit event itself, in one transaction."""
+    theme = Theme(
+        code=spec["code"],
+        name=spec["name"],
+        category=spec["category"],
+        target=spec["target"],
+        description=spec["description"],
+        promised_limit=spec.get("promised_limit"),
+        denial_blocks_all=spec.get("denial_blocks_all", False),
+        order=order,
+    )
+    theme.full_clean()
+    theme.save()
+    stages = spec.get("stages") or [(None, "", spec["items"])]
+    theme_items: dict[str, ThemeItem] = {}
+    for stage_order, (name, description, keys) in enumerate(stages, start=1):
+        stage = None
+        if name:
+            stage = ThemeStage.objects.create(
+                theme=theme, order=stage_order, name=name, description=description
+            )
+        for item_order, key in enumerate(keys, start=1):
+            theme_items[key] = ThemeItem.objects.create(
+                theme=theme, stage=stage, item=items[key], order=item_order
+            )
+    for question_order, (text, multiple, answers) in enumerate(spec["questions"], start=1):
+        question = ScenarioQuestion.objects.create(
+            theme=theme, order=question_order, text=text, multiple=multiple
+        )
+        for answer_order, (answer, keys) in enumerate(answers, start=1):
+            option = ScenarioOption.objects.create(
+                question=question, order=answer_order, text=answer
+            )
+            option.theme_items.set([theme_items[key] for key in keys])
+    audit.record(
+        action="catalog.theme.create",
+        obj=theme,
+        channel=Channel.SYSTEM,
+        payload={
+            "items": [items[key].implementation_code for key in theme_items],
+            "stages": len(spec.get("stages", [])),
+            "questions": len(spec["questions"]),
+        },
+    )
+    return theme
+
+
+def load_themes(report: Report) -> None:
+    codes = {entry["key"]: implementation_code(entry) for entry in catalogue.ITEMS}
+    by_code = ServiceItem.objects.in_bulk(codes.values(), field_name="implementation_code")
+    items = {key: by_code[code] for key, code in codes.items()}
+    for order, spec in enumerate(catalogue.THEMES, start=1):
+        if Theme.objects.filter(code=spec["code"]).exists():
+            continue
+        _theme_create(spec, order=order, items=items)
+        report.add(_("themes"))
+
+
 STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("regions", load_regions),
     ("window categories", load_window_categories),
@@ -189,6 +495,10 @@ STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("halls and windows", load_halls),
     ("staff", load_staff),
     ("applicants", load_applicants),
+    ("material library", load_material_library),
+    ("field dictionary", load_field_dictionary),
+    ("service items", load_service_items),
+    ("themes", load_themes),
 ]
 
 

@@ -1,9 +1,7 @@
 """`manage.py catalog_import FILE.xlsx [--dry-run]`: apply a workbook to the catalogue."""
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from yimen.catalog.xlsx import ImportFailed, import_catalogue
 from yimen.common import commands
@@ -33,7 +31,7 @@ class Command(commands.Command):
         )
 
     def handle(self, *args, file, dry_run, user, no_progress, **options):
-        actor = self._actor(user)
+        actor = self.user_named(user)
 
         def progress(iterable, **bar_options):
             return progress_bar(self, iterable, disable=no_progress, leave=False, **bar_options)
@@ -43,17 +41,7 @@ class Command(commands.Command):
                 file, actor=actor, channel=Channel.ADMIN, progress=progress, dry_run=dry_run
             )
         except ImportFailed as error:
-            for row_error in error.errors:
-                self.stderr.write(str(row_error))
-            count = len(error.errors)
-            raise CommandError(
-                ngettext(
-                    "%(count)d problem found; nothing was imported.",
-                    "%(count)d problems found; nothing was imported.",
-                    count,
-                )
-                % {"count": count}
-            ) from error
+            raise self.refuse_import(error.errors) from error
         lines = [
             (_("Items"), report.items),
             (_("Material types"), report.material_types),
@@ -73,11 +61,3 @@ class Command(commands.Command):
             self.stdout.write(self.style.WARNING(_("Dry run: nothing was written.")))
         else:
             self.stdout.write(self.style.SUCCESS(_("Imported %(file)s.") % {"file": file}))
-
-    def _actor(self, username):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get_by_natural_key(username)
-        except get_user_model().DoesNotExist as error:
-            raise CommandError(_("No user named “%(user)s”.") % {"user": username}) from error

@@ -1,10 +1,9 @@
 """`manage.py import_calendar FILE.csv --year 2027 --notice "…"`: import a year's holidays."""
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from yimen.common import commands
 from yimen.common.calendar_import import CalendarImportError, import_year, read_calendar_csv
@@ -36,7 +35,7 @@ class Command(commands.Command):
         )
 
     def handle(self, *args, file, year, notice, user, no_progress, **options):
-        actor = self._actor(user)
+        actor = self.user_named(user)
         try:
             rows = read_calendar_csv(file)
             bar = progress_bar(
@@ -47,17 +46,7 @@ class Command(commands.Command):
             message = _("Cannot read %(file)s: %(error)s") % {"file": file, "error": error}
             raise CommandError(message) from error
         except CalendarImportError as error:
-            for row_error in error.row_errors:
-                self.stderr.write(str(row_error))
-            count = len(error.row_errors)
-            raise CommandError(
-                ngettext(
-                    "%(count)d problem found; nothing was imported.",
-                    "%(count)d problems found; nothing was imported.",
-                    count,
-                )
-                % {"count": count}
-            ) from error
+            raise self.refuse_import(error.row_errors) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(
@@ -76,11 +65,3 @@ class Command(commands.Command):
                 }
             )
         )
-
-    def _actor(self, username):
-        if not username:
-            return None
-        try:
-            return get_user_model().objects.get_by_natural_key(username)
-        except get_user_model().DoesNotExist as error:
-            raise CommandError(_("No user named “%(user)s”.") % {"user": username}) from error

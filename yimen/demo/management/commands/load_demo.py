@@ -1,15 +1,18 @@
 """`manage.py load_demo`: load the demo city (idempotent)."""
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yimen.common import commands
 from yimen.common.progress import progress_bar
 from yimen.demo.loader import STEPS, Report, demo_accounts
 
 
-class Command(BaseCommand):
-    help = _("Load the demo city: regions, departments, halls, staff and applicants.")
+class Command(commands.Command):
+    help = _(
+        "Load the demo city: regions, departments, halls, staff, applicants and the service"
+        " catalogue."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
