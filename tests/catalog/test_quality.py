@@ -357,16 +357,17 @@ def test_catalog_check_archived_versions_do_not_fail_it():
     assert "No published version has a blocking finding." in output
 
 
-def test_catalog_check_exit_status(capsys):
+def test_catalog_check_exit_status():
     published = make_item()
-    CatalogCheck().run_from_argv(["manage.py", "catalog_check", "--no-progress"])
-    assert "1 version checked." in capsys.readouterr().out
+    out = io.StringIO()
+    call_command("catalog_check", "--no-progress", stdout=out)
+    assert "1 version checked." in out.getvalue()
 
     ItemVersion.objects.filter(pk=published.pk).update(supervision_phone="")
-    with pytest.raises(SystemExit) as exited:
-        CatalogCheck().run_from_argv(["manage.py", "catalog_check", "--no-progress"])
-    assert exited.value.code == 1
-    assert "1 published version has a blocking finding." in capsys.readouterr().err
+    with pytest.raises(CommandError) as failed:
+        call_command("catalog_check", "--no-progress", stdout=io.StringIO())
+    assert failed.value.returncode == 1
+    assert "1 published version has a blocking finding." in str(failed.value)
 
 
 class FakeTerminal(io.StringIO):
