@@ -566,3 +566,48 @@ def test_field_definition_create_validates_and_audits(admin):
     )
     assert FieldDefinition.objects.get(key="form").choices == ["个人经营", "家庭经营"]
     assert len(events("catalog.field.create")) == 1
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+
+def test_a_library_change_is_audited_and_rechecks_the_guides_that_use_it(admin):
+    # Given a published guide for persons whose material is anyone's
+    version = make_item()
+    material_type = version.materials.get().material_type
+    # When the library marks the material as a company's paper
+    changes = services.library_update(
+        entry=material_type,
+        data={"holder_kind": "enterprise"},
+        actor=admin,
+        channel=Channel.ADMIN,
+    )
+    # Then the change is audited and the guide in force now shows the contradiction
+    assert changes == {"holder_kind": ["any", "enterprise"]}
+    event = AuditEvent.objects.filter(action="catalog.material_type.update").get()
+    assert event.object_id == str(material_type.pk) and event.actor == admin
+    version.refresh_from_db()
+    assert [f["code"] for f in version.findings] == ["inconsistent-target"]
+
+
+def test_an_unchanged_library_row_writes_nothing(admin):
+    field = FieldDefinitionFactory(label="姓名")
+    changes = services.library_update(
+        entry=field, data={"label": "姓名"}, actor=admin, channel=Channel.ADMIN
+    )
+    assert changes == {}
+    assert not AuditEvent.objects.filter(action="catalog.field.update").exists()
+
+
+def test_a_bad_library_change_is_refused_whole(admin):
+    field = FieldDefinitionFactory(datatype=FieldType.TEXT)
+    with pytest.raises(ValidationError) as refused:
+        services.library_update(
+            entry=field,
+            data={"datatype": FieldType.CHOICE, "label": "新名称"},
+            actor=admin,
+            channel=Channel.ADMIN,
+        )
+    assert "choices" in refused.value.message_dict
+    field.refresh_from_db()
+    assert field.datatype == FieldType.TEXT and field.label != "新名称"

@@ -692,22 +692,16 @@ class LibraryAdmin(CatalogueAdmin, AuditedModelAdmin):
 
 
 class LibraryEntryAdmin(LibraryAdmin):
-    """A library entry that guides use: a change is re-checked on the guides that use it
-    (its holder or its downloads feed the quality rules)."""
-
-    uses_path = ""
+    """A library entry that guides use: a change is re-checked on the guides that use it."""
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
-            live = ItemVersion.objects.exclude(status=VersionStatus.ARCHIVED)
-            for version in live.filter(**{self.uses_path: obj}).distinct():
-                services.refresh_derived(version)
+            services.recheck_users(obj)
 
 
 @admin.register(MaterialType)
 class MaterialTypeAdmin(LibraryEntryAdmin):
-    uses_path = "materials__material_type"
     fields = services.MATERIAL_TYPE_FIELDS
     list_display = (
         "code",
@@ -745,7 +739,6 @@ class FieldDefinitionForm(forms.ModelForm):
 
 @admin.register(FieldDefinition)
 class FieldDefinitionAdmin(LibraryEntryAdmin):
-    uses_path = "form_fields__field"
     form = FieldDefinitionForm
     fields = services.FIELD_DEFINITION_FIELDS
     list_display = ("key", "label", "datatype", "holder_kind", "is_active")

@@ -125,16 +125,20 @@ def _build_parts(version: ItemVersion, parts: Mapping[str, Sequence[Mapping[str,
     return built
 
 
-def _apply_guide(version: ItemVersion, guide: Mapping[str, Any]) -> dict[str, list]:
-    """Set the guide fields; returns {field: [old, new]} for the audit row."""
-    writes.check_fields(guide, ItemVersion.GUIDE_FIELDS)
+def _apply(obj: models.Model, data: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, list]:
+    """Set the fields of `data` on `obj`; returns {field: [old, new]} for the audit row."""
+    writes.check_fields(data, allowed)
     changes = {}
-    for name, new in guide.items():
-        old = writes.field_value(version, name)
-        setattr(version, name, new)
-        if writes.field_value(version, name) != old:
-            changes[name] = [old, writes.field_value(version, name)]
+    for name, new in data.items():
+        old = writes.field_value(obj, name)
+        setattr(obj, name, new)
+        if writes.field_value(obj, name) != old:
+            changes[name] = [old, writes.field_value(obj, name)]
     return changes
+
+
+def _apply_guide(version: ItemVersion, guide: Mapping[str, Any]) -> dict[str, list]:
+    return _apply(version, guide, ItemVersion.GUIDE_FIELDS)
 
 
 def _replace_parts(version: ItemVersion, built: Mapping[str, list[models.Model]]) -> None:
@@ -436,3 +440,49 @@ def field_definition_create(*, actor, channel: str, **data) -> FieldDefinition:
         actor=actor,
         channel=channel,
     )
+
+
+# Each kind of library row: the fields a service may set, its audit action, and the path from
+# a version to the rows that use it.
+LIBRARY = {
+    MaterialType: (
+        MATERIAL_TYPE_FIELDS,
+        "catalog.material_type.update",
+        "materials__material_type",
+    ),
+    FieldDefinition: (FIELD_DEFINITION_FIELDS, "catalog.field.update", "form_fields__field"),
+}
+
+
+def recheck_users(entry: MaterialType | FieldDefinition) -> int:
+    """Re-check the live guides that use a library row: its kind, holder and downloads feed
+    the quality rules. Returns how many were checked."""
+    uses = LIBRARY[type(entry)][2]
+    live = ItemVersion.objects.exclude(status=VersionStatus.ARCHIVED).filter(**{uses: entry})
+    versions = list(live.distinct())
+    for version in versions:
+        refresh_derived(version)
+    return len(versions)
+
+
+@transaction.atomic
+def library_update(
+    *, entry: MaterialType | FieldDefinition, data: Mapping[str, Any], actor, channel: str
+) -> dict[str, list]:
+    """Change a material type or a dictionary field; the guides that use it are re-checked.
+    Returns the changes ({} when nothing changed)."""
+    allowed, action, _uses = LIBRARY[type(entry)]
+    changes = _apply(entry, data, allowed)
+    if not changes:
+        return changes
+    writes.validate(entry)
+    writes.save(entry, update_fields=list(changes))
+    _record(
+        action=action,
+        obj=entry,
+        actor=actor,
+        channel=channel,
+        payload={"changes": {k: [str(old), str(new)] for k, (old, new) in changes.items()}},
+    )
+    recheck_users(entry)
+    return changes

@@ -33,10 +33,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from yimen.common import audit, writes
+from yimen.common import writes
 from yimen.org.choices import Role
 from yimen.org.models import Department, Region, WindowCategory
-from yimen.org.roles import has_role
 
 from . import selectors, services
 from .choices import (
@@ -976,14 +975,9 @@ class _Import:
     def write(self) -> ImportReport:
         report = ImportReport()
         self._write_library(
-            self.material_types,
-            report.material_types,
-            services.material_type_create,
-            "catalog.material_type.update",
+            self.material_types, report.material_types, services.material_type_create
         )
-        self._write_library(
-            self.fields, report.fields, services.field_definition_create, "catalog.field.update"
-        )
+        self._write_library(self.fields, report.fields, services.field_definition_create)
         self.material_type_objs = MaterialType.objects.in_bulk(field_name="code")
         self.field_objs = FieldDefinition.objects.in_bulk(field_name="key")
         latest = {
@@ -1007,19 +1001,17 @@ class _Import:
                 tally.unchanged += 1
         return report
 
-    def _write_library(self, rows: list[_LibraryRow], tally: Tally, create, action: str):
+    def _write_library(self, rows: list[_LibraryRow], tally: Tally, create):
         for row in rows:
             if row.is_new:
                 create(actor=self.actor, channel=self.channel, **row.data)
                 tally.created += 1
             elif row.changed:
-                writes.save(row.obj, update_fields=list(row.changed))
-                _record(
-                    action=action,
-                    obj=row.obj,
+                services.library_update(
+                    entry=type(row.obj).objects.get(pk=row.obj.pk),
+                    data=row.data,
                     actor=self.actor,
                     channel=self.channel,
-                    payload={"changes": row.changed},
                 )
                 tally.updated += 1
             else:
@@ -1123,10 +1115,3 @@ def _normal(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _normal(v) for k, v in value.items()}
     return value
-
-
-def _record(*, action: str, actor, channel: str, **event) -> None:
-    role = (
-        Role.CATALOGUE_ADMIN if actor is not None and has_role(actor, Role.CATALOGUE_ADMIN) else ""
-    )
-    audit.record(action=action, actor=actor, role=role, channel=channel, **event)
