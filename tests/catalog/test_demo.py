@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
+from yimen.accounts.models import User
 from yimen.catalog import quality, selectors, services
 from yimen.catalog.choices import (
     HandlingType,
@@ -274,3 +276,17 @@ def test_a_second_load_creates_nothing(demo, db):
     out = StringIO()
     call_command("load_demo", "--no-progress", stdout=out)
     assert "nothing to add" in out.getvalue()
+
+
+def test_the_public_pages_and_the_admin_show_the_demo_catalogue(demo, db, client):
+    # Given the demo city: the front page, every guide, every theme and the admin's list
+    assert "开办企业" in client.get(reverse("catalog:index")).content.decode()
+    for version in selectors.versions_in_force():
+        page = client.get(version.item.get_absolute_url())
+        assert page.status_code == 200 and version.name in page.content.decode()
+    for theme in selectors.themes_in_force():
+        assert theme.name in client.get(theme.get_absolute_url()).content.decode()
+    client.force_login(User.objects.get(username="catalog"))
+    listing = client.get(reverse("admin:catalog_itemversion_changelist"), {"all": ""})
+    assert listing.status_code == 200
+    assert "（示例）质量不合格的办事指南" in listing.content.decode()

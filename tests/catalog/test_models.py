@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from yimen.catalog.choices import FieldType, Node, Requirement, VersionStatus
 from yimen.catalog.models import (
     FieldDefinition,
+    FrozenVersion,
     ItemVersion,
     Material,
     ServiceItem,
@@ -417,3 +418,36 @@ class TestOneDraftOnePublished:
 def test_tags_are_listed_by_label():
     version = make_item(zero_visit=True, online=True, tongban="citywide")
     assert version.tags == ["zero visits", "done online", "Anywhere in the city"]
+
+
+# --- a published guide is frozen ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_published_guide_cannot_be_saved_with_a_changed_guide():
+    # Given a published version, loaded fresh as any module would load it
+    version = ItemVersion.objects.get(pk=make_item().pk)
+    version.name = "改过的名称"
+    # Then neither a full save nor a save of guide fields gets through
+    with pytest.raises(FrozenVersion):
+        version.save()
+    with pytest.raises(FrozenVersion):
+        version.save(update_fields=["name"])
+    assert ItemVersion.objects.get(pk=version.pk).name != "改过的名称"
+
+
+@pytest.mark.django_db
+def test_state_and_derived_data_of_a_published_guide_may_still_be_written():
+    version = ItemVersion.objects.get(pk=make_item().pk)
+    version.findings = []
+    version.save(update_fields=["findings", "search_text"])
+
+
+@pytest.mark.django_db
+def test_the_parts_of_a_published_guide_cannot_be_saved():
+    version = make_item()
+    material = version.materials.get()
+    material.copies = 5
+    with pytest.raises(FrozenVersion):
+        material.save()
+    assert version.materials.get().copies != 5

@@ -116,6 +116,11 @@ def test_each_missing_limit_is_named():
         "营业执照等证明",
         "土地权属等材料",
         "立项批复等文件",
+        "其它证明",
+        "相关证件",
+        "有关文件",
+        "其他资料",
+        "身份证等。",
     ],
 )
 def test_catch_all_names_are_flagged(name):

@@ -317,6 +317,11 @@ class ItemVersionQuerySet(models.QuerySet):
         )
 
 
+class FrozenVersion(Exception):
+    """A write that would change the guide of a published or archived version: a programming
+    error (the services offer a new draft instead), so it is not a validation error."""
+
+
 def default_nodes() -> list[int]:
     return sorted(int(n) for n in Node)
 
@@ -469,6 +474,11 @@ class ItemVersion(models.Model):
         "tongban", "supervision_phone", "consultation_phone", "location", "hours",
         "flow_description", "nodes", "change_note",
     )  # fmt: skip
+    # What may still be written on a published or archived version: its state and the data
+    # derived from it; never the guide a case may have pinned.
+    FROZEN_WRITABLE = frozenset(
+        {"status", "archived_at", "published_at", "published_by", "findings", "search_text"}
+    )
     TAG_FIELDS = ("zero_visit", "zero_submission", "on_the_spot", "online", "one_visit", "nearby")
 
     class Meta:
@@ -494,8 +504,25 @@ class ItemVersion(models.Model):
     def __str__(self):
         return f"{self.name} v{self.number}"
 
+    def save(self, *args, **kwargs):
+        if getattr(self, "_stored_status", None) in (
+            VersionStatus.PUBLISHED,
+            VersionStatus.ARCHIVED,
+        ):
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.FROZEN_WRITABLE:
+                raise FrozenVersion(f"{self} is {self._stored_status}: its guide cannot change")
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
     def get_absolute_url(self):
         return reverse("catalog:item_version", args=[self.item.implementation_code, self.number])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        version = super().from_db(db, field_names, values)
+        version._stored_status = version.__dict__.get("status")
+        return version
 
     @property
     def is_draft(self) -> bool:
@@ -540,6 +567,11 @@ class VersionPart(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.version.is_draft:
+            raise FrozenVersion(f"{self.version} is not a draft: its parts cannot change")
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.version_id and not self.version.is_draft:

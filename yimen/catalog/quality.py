@@ -27,7 +27,7 @@ from .choices import (
 
 # 「其他材料」「相关材料」「……等」: names that leave the applicant guessing.
 CATCH_ALL = re.compile(
-    r"其他材料|其它材料|相关材料|有关材料|其他证明|相关证明|等$|等材料|等证明|等文件"
+    r"(其他|其它|相关|有关)(材料|证明|文件|资料|证件)|等(材料|证明|文件|资料|证件)?[。.；;]?$"
 )
 
 

@@ -385,6 +385,9 @@ def archive(*, version: ItemVersion, actor, channel: str, reason: str) -> ItemVe
     version keep it)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the item is withdrawn.")})
+    # The item first, as publish() does: a withdrawal and a publication of the same item
+    # take turns.
+    ServiceItem.objects.select_for_update().get(pk=version.item_id)
     locked = ItemVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != VersionStatus.PUBLISHED:
         raise ValidationError({"status": _("Only the version in force can be withdrawn.")})
@@ -405,41 +408,30 @@ def archive(*, version: ItemVersion, actor, channel: str, reason: str) -> ItemVe
 # --- the shared library --------------------------------------------------------------------------
 
 
-def _library_create(obj: models.Model, *, fields: Iterable[str], action: str, actor, channel: str):
-    writes.validate(obj)
-    writes.save(obj)
+@transaction.atomic
+def library_create(model: type[MaterialType | FieldDefinition], *, actor, channel: str, **data):
+    """A new material type or dictionary field."""
+    allowed, action, _uses = LIBRARY[model]
+    writes.check_fields(data, allowed)
+    entry = model(**data)
+    writes.validate(entry)
+    writes.save(entry)
     _record(
-        action=action,
-        obj=obj,
+        action=action.replace(".update", ".create"),
+        obj=entry,
         actor=actor,
         channel=channel,
-        payload={"fields": {name: str(writes.field_value(obj, name)) for name in fields}},
+        payload={"fields": {name: str(writes.field_value(entry, name)) for name in data}},
     )
-    return obj
+    return entry
 
 
-@transaction.atomic
 def material_type_create(*, actor, channel: str, **data) -> MaterialType:
-    writes.check_fields(data, MATERIAL_TYPE_FIELDS)
-    return _library_create(
-        MaterialType(**data),
-        fields=data,
-        action="catalog.material_type.create",
-        actor=actor,
-        channel=channel,
-    )
+    return library_create(MaterialType, actor=actor, channel=channel, **data)
 
 
-@transaction.atomic
 def field_definition_create(*, actor, channel: str, **data) -> FieldDefinition:
-    writes.check_fields(data, FIELD_DEFINITION_FIELDS)
-    return _library_create(
-        FieldDefinition(**data),
-        fields=data,
-        action="catalog.field.create",
-        actor=actor,
-        channel=channel,
-    )
+    return library_create(FieldDefinition, actor=actor, channel=channel, **data)
 
 
 # Each kind of library row: the fields a service may set, its audit action, and the path from
