@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "yimen.org",
     "yimen.accounts",
     "yimen.catalog",
+    "yimen.cases",
     "yimen.demo",
 ]
 
@@ -198,6 +199,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Yimen ----------------------------------------------------------------------------------
 # A running clock turns yellow when at most this many working days (or hours, for hour
 # clocks) or this share of its limit is left; red once it is overdue.
+# Uploaded materials: the size cap and the file types taken (by extension and content).
+YIMEN_UPLOAD_MAX_MB = env.int("YIMEN_UPLOAD_MAX_MB", default=20)
+YIMEN_UPLOAD_TYPES = env.list("YIMEN_UPLOAD_TYPES", default=["pdf", "jpg", "jpeg", "png", "ofd"])
 YIMEN_CLOCK_YELLOW_DAYS = env.int("YIMEN_CLOCK_YELLOW_DAYS", default=2)
 YIMEN_CLOCK_YELLOW_HOURS = env.int("YIMEN_CLOCK_YELLOW_HOURS", default=2)
 YIMEN_CLOCK_YELLOW_RATIO = env.float("YIMEN_CLOCK_YELLOW_RATIO", default=0.2)

@@ -1,0 +1,831 @@
+"""Writes of the cases module: submitting a case and every step of the workflow.
+
+Each step runs the same sequence in one transaction (`_step`): lock the case row, look the
+action up in the workflow (a stale page or a double click is refused with the state the
+case is now in), check that the actor may perform it, check the input, change the case and
+its clocks, issue its document, save with `update_fields`, and append one audit event.
+Two clerks accepting one case at once: the second waits for the lock, then finds the case
+accepted and is told so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yimen.catalog.choices import LimitUnit, OnlineDepth, Requirement, Target, VersionStatus
+from yimen.catalog.models import ItemVersion, Material
+from yimen.common import audit, clocks, workdays
+from yimen.common.choices import Channel
+from yimen.org.choices import Role
+
+from . import documents, permissions, workflow
+from .choices import (
+    CaseStatus,
+    ClockPurpose,
+    DeliveryMethod,
+    DocumentKind,
+    MaterialState,
+    PauseKind,
+    Performer,
+)
+from .models import Case, CaseCounter, CaseMaterial
+
+ACCEPTANCE_LIMIT = 5  # working days (行政许可法 Art. 32)
+DELIVERY_LIMIT = 10  # working days (Art. 44)
+STATUTORY_EXTENSION = 10  # working days a head may add (Art. 42)
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def next_number(region, *, day: dt.date | None = None) -> str:
+    """The next case number of a region's day, e.g. 440604-20261123-00017. Gap-free and
+    unique under concurrency: the counter row is locked (SQLite serialises writers)."""
+    day = day or timezone.localdate()
+    prefix = region.code[:6]
+    counter, _created = CaseCounter.objects.get_or_create(region_prefix=prefix, day=day)
+    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    last = CaseCounter.objects.values_list("last", flat=True).get(pk=counter.pk)
+    return f"{prefix}-{day:%Y%m%d}-{last:05d}"
+
+
+# --- materials --------------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    """A file given for one material of the guide."""
+
+    material: Material
+    file: Any  # a Django UploadedFile or File
+
+
+_MAGIC = {
+    "pdf": (b"%PDF",),
+    "png": (b"\x89PNG",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "ofd": (b"PK\x03\x04",),  # OFD is a zip package
+}
+
+
+def _checked_upload(upload: Upload) -> tuple[str, int, str]:
+    """(name, size, sha256) of an acceptable file; ValidationError otherwise."""
+    name = getattr(upload.file, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = [t.lower() for t in settings.YIMEN_UPLOAD_TYPES]
+    if extension not in allowed:
+        raise ValidationError(
+            _("“%(name)s”: only these file types are taken: %(types)s.")
+            % {"name": name, "types": ", ".join(allowed)}
+        )
+    limit = settings.YIMEN_UPLOAD_MAX_MB * 1024 * 1024
+    digest, size, head = hashlib.sha256(), 0, b""
+    upload.file.seek(0)
+    for chunk in iter(lambda: upload.file.read(64 * 1024), b""):
+        head = head or chunk[:8]
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError(
+                _("“%(name)s” is larger than %(mb)d MB.")
+                % {"name": name, "mb": settings.YIMEN_UPLOAD_MAX_MB}
+            )
+        digest.update(chunk)
+    upload.file.seek(0)
+    if size == 0:
+        raise ValidationError(_("“%(name)s” is empty.") % {"name": name})
+    if not any(head.startswith(m) for m in _MAGIC.get(extension, (b"",))):
+        raise ValidationError(
+            _("“%(name)s” is not really a %(type)s file.") % {"name": name, "type": extension}
+        )
+    return name, size, digest.hexdigest()
+
+
+def _check_uploads(version: ItemVersion, uploads: Sequence[Upload]) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    own = {m.pk for m in version.materials.all()}
+    for index, upload in enumerate(uploads):
+        if upload.material.pk not in own:
+            errors[f"materials.{index}"] = [_("This material is not asked for by the guide.")]
+            continue
+        try:
+            _checked_upload(upload)
+        except ValidationError as exc:
+            errors[f"materials.{index}"] = exc.messages
+    return errors
+
+
+def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> None:
+    for upload in uploads:
+        name, size, sha256 = _checked_upload(upload)
+        row = CaseMaterial(
+            case=case,
+            material=upload.material,
+            state=MaterialState.PROVIDED,
+            file_name=name,
+            size=size,
+            sha256=sha256,
+            updated_by=actor,
+        )
+        row.file.save(name, upload.file, save=False)
+        row.save()
+
+
+def missing_required(case: Case) -> list[Material]:
+    """The required materials of the guide that the case has no file or original of."""
+    provided = {
+        m.material_id
+        for m in case.materials.all()
+        if m.state in (MaterialState.PROVIDED, MaterialState.SUPPLIED)
+    }
+    return [
+        m
+        for m in case.item_version.materials.all()
+        if m.requirement == Requirement.REQUIRED and m.pk not in provided
+    ]
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def form_for(version: ItemVersion, data: Mapping[str, Any] | None = None) -> forms.Form:
+    """The application form of a guide, built from its dictionary fields."""
+    fields = {
+        ff.field.key: ff.field.formfield(required=ff.required) for ff in version.form_fields.all()
+    }
+    return type("ApplicationForm", (forms.Form,), fields)(data=data)
+
+
+def _clean_form(version: ItemVersion, data: Mapping[str, Any]) -> tuple[dict, dict[str, list]]:
+    form = form_for(version, data)
+    if not form.is_valid():
+        return {}, {f"form.{key}": messages for key, messages in form.errors.items()}
+    cleaned = {
+        key: (str(value) if isinstance(value, Decimal | dt.date) else value)
+        for key, value in form.cleaned_data.items()
+    }
+    return cleaned, {}
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+# The role an audit row names for each performer (an applicant acts as themselves).
+AUDIT_ROLE = {
+    Performer.CLERK: Role.WINDOW_CLERK,
+    Performer.REVIEWER: Role.REVIEWER,
+    Performer.HEAD: Role.DEPARTMENT_HEAD,
+    Performer.APPLICANT: "",
+    Performer.SYSTEM: "",
+}
+
+
+def _record(case: Case, *, action: str, actor, channel: str, acting=(), from_state="", **extra):
+    roles = [
+        AUDIT_ROLE[p] for p in (Performer.HEAD, Performer.REVIEWER, Performer.CLERK) if p in acting
+    ]
+    audit.record(
+        action=f"case.{action}",
+        obj=case,
+        actor=actor,
+        role=roles[0] if roles else "",
+        channel=channel,
+        from_state=from_state,
+        to_state=case.status,
+        **extra,
+    )
+
+
+def case_submit(
+    *,
+    applicant,
+    version: ItemVersion,
+    submitted_by,
+    channel: str,
+    form_data: Mapping[str, Any],
+    uploads: Sequence[Upload] = (),
+    idempotency_key: str = "",
+) -> Case:
+    """A new case of `applicant` for the guide `version`. Online, an item with online
+    pre-review waits for it; every other item counts as received at once (the acceptance
+    clock starts). At the window the clerk received the materials in person. A second
+    submission with the same idempotency key returns the first case."""
+    key = (idempotency_key or "").strip()[:64]
+    if key and (
+        done := Case.objects.filter(submitted_by=submitted_by, idempotency_key=key).first()
+    ):
+        return done
+    errors: dict[str, list] = {}
+    if version.status != VersionStatus.PUBLISHED:
+        errors["item"] = [_("This guide is not in force: apply under the current one.")]
+    elif not Target(version.target).serves(applicant.kind):
+        errors["applicant"] = [_("This item is not for this kind of applicant.")]
+    elif channel != Channel.WINDOW and version.online_depth == OnlineDepth.OFFLINE:
+        errors["channel"] = [_("This item is applied for at a window only.")]
+    cleaned, form_errors = _clean_form(version, form_data)
+    errors.update(form_errors)
+    errors.update(_check_uploads(version, uploads))
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            return _create_case(
+                applicant=applicant,
+                version=version,
+                submitted_by=submitted_by,
+                channel=channel,
+                form_data=cleaned,
+                uploads=uploads,
+                key=key,
+            )
+    except IntegrityError:
+        # The same key won a race a moment ago: that case is the answer.
+        if key and (
+            done := Case.objects.filter(submitted_by=submitted_by, idempotency_key=key).first()
+        ):
+            return done
+        raise
+
+
+def _create_case(*, applicant, version, submitted_by, channel, form_data, uploads, key) -> Case:
+    now = timezone.now()
+    item = version.item
+    prereview = channel != Channel.WINDOW and version.online_depth == OnlineDepth.ONLINE_PREREVIEW
+    case = Case.objects.create(
+        number=next_number(item.region),
+        item_version=version,
+        department=item.department,
+        window_category=version.window_category,
+        region=item.region,
+        applicant=applicant,
+        channel=channel,
+        status=CaseStatus.SUBMITTED if prereview else CaseStatus.RECEIVED,
+        form_data=form_data,
+        submitted_by=submitted_by,
+        idempotency_key=key,
+        submitted_at=now,
+    )
+    _store_uploads(case, uploads, submitted_by)
+    if case.status == CaseStatus.RECEIVED:
+        _mark_received(case, now, submitted_by)
+        case.save(update_fields=["received_at", "acceptance_clock"])
+    acting = [Performer.CLERK] if channel == Channel.WINDOW else [Performer.APPLICANT]
+    _record(case, action="submit", actor=submitted_by, channel=channel, acting=acting)
+    return case
+
+
+def _mark_received(case: Case, now: dt.datetime, actor) -> None:
+    case.received_at = now
+    case.acceptance_clock = clocks.clock_start(
+        purpose=ClockPurpose.ACCEPTANCE,
+        subject=case,
+        unit=LimitUnit.WORKDAYS,
+        limit=ACCEPTANCE_LIMIT,
+        started_at=now,
+    )
+    documents.issue(case=case, kind=DocumentKind.RECEIPT, actor=actor)
+
+
+# --- the shared step --------------------------------------------------------------------------
+
+
+@contextmanager
+def _step(case: Case, action: str, *, actor, channel: str, reason: str = ""):
+    """Lock, look up, check; yields the locked case to change; then saves and audits.
+    The body returns the changed field names through `step.fields` and may add `payload`."""
+    with transaction.atomic():
+        locked = (
+            Case.objects.select_for_update()
+            .select_related("applicant", "item_version", "department")
+            .get(pk=case.pk)
+        )
+        found = workflow.transition(action, locked.status)
+        everything = permissions.performers(actor, locked)
+        acting = everything & found.performers
+        if not acting:
+            raise PermissionDenied(_("You may not do this on this case."))
+        if Performer.HEAD in everything and Performer.REVIEWER in acting:
+            acting |= {Performer.HEAD}  # a head acting on a step is recorded as the head
+        if found.needs_reason and not (reason or "").strip():
+            raise ValidationError({"reason": _("Give the reason: the applicant is told it.")})
+        state = _StepState(locked, locked.status)
+        yield state
+        if locked.status not in found.targets:
+            raise AssertionError(f"{action} led to {locked.status}")
+        fields = {"status", *state.fields}
+        locked.save(update_fields=sorted(fields))
+        _record(
+            locked,
+            action=action,
+            actor=actor,
+            channel=channel,
+            acting=acting,
+            from_state=state.from_state,
+            reason=(reason or "").strip(),
+            payload=state.payload,
+        )
+        case.__dict__.update(locked.__dict__)
+
+
+@dataclass
+class _StepState:
+    case: Case
+    from_state: str
+    fields: set[str] | None = None
+    payload: dict | None = None
+
+    def __post_init__(self):
+        self.fields = set()
+        self.payload = {}
+
+    def set(self, **values) -> None:
+        for name, value in values.items():
+            setattr(self.case, name, value)
+            self.fields.add(name)
+
+
+# --- pre-review and receipt -------------------------------------------------------------------
+
+
+def prereview_pass(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
+    """The electronic copies are in order: the applicant brings the originals once."""
+    with _step(case, "prereview_pass", actor=actor, channel=channel) as step:
+        step.set(status=CaseStatus.PREREVIEWED)
+    return case
+
+
+def receive(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
+    """The originals are at the window: the acceptance clock starts."""
+    with _step(case, "receive", actor=actor, channel=channel) as step:
+        now = timezone.now()
+        step.set(status=CaseStatus.RECEIVED)
+        _mark_received(step.case, now, actor)
+        step.fields |= {"received_at", "acceptance_clock"}
+        step.case.materials.filter(state=MaterialState.PROVIDED).update(original_seen=True)
+    return case
+
+
+# --- acceptance -------------------------------------------------------------------------------
+
+
+def _start_decision(step: _StepState, *, accepted_at: dt.datetime, actor) -> None:
+    case = step.case
+    version = case.item_version
+    # The acceptance clock stops now; a deemed acceptance still dates from the receipt.
+    clocks.clock_stop(clock=case.acceptance_clock)
+    steps = list(version.review_steps.all())
+    step.set(
+        status=CaseStatus.IN_REVIEW,
+        accepted_at=accepted_at,
+        accepted_by=actor,
+        review_step=0 if steps else None,
+        decision_clock=clocks.clock_start(
+            purpose=ClockPurpose.DECISION,
+            subject=case,
+            unit=version.promised_unit,
+            limit=version.promised_limit or 0,
+            started_at=accepted_at,
+        ),
+    )
+
+
+def accept(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
+    """Accept: every required material is here. The decision clock starts."""
+    with _step(case, "accept", actor=actor, channel=channel) as step:
+        if missing := missing_required(step.case):
+            raise ValidationError(
+                {"materials": [_("Missing: %(name)s.") % {"name": m.display_name} for m in missing]}
+            )
+        _start_decision(step, accepted_at=timezone.now(), actor=actor)
+        documents.issue(case=step.case, kind=DocumentKind.ACCEPTANCE, actor=actor)
+    return case
+
+
+def accept_tolerant(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
+    """容缺受理: accept while only tolerable materials are missing, on the applicant's signed
+    commitment to supply each within its guide's deadline. Review goes on; the result is
+    not produced until they arrive."""
+    with _step(case, "accept_tolerant", actor=actor, channel=channel) as step:
+        missing = missing_required(step.case)
+        if not missing:
+            raise ValidationError(
+                {"materials": [_("Nothing is missing: accept the case normally.")]}
+            )
+        if core := [m for m in missing if not m.tolerable]:
+            raise ValidationError(
+                {
+                    "materials": [
+                        _("%(name)s cannot be supplied later.") % {"name": m.display_name}
+                        for m in core
+                    ]
+                }
+            )
+        now = timezone.now()
+        _start_decision(step, accepted_at=now, actor=actor)
+        promised = []
+        for material in missing:
+            due = workdays.add_workdays(timezone.localdate(now), material.tolerance_days).date
+            CaseMaterial.objects.create(
+                case=step.case,
+                material=material,
+                state=MaterialState.TOLERATED,
+                supply_by=due,
+                note=material.tolerance_method,
+                updated_by=actor,
+            )
+            promised.append({"material": material.display_name, "supply_by": due.isoformat(),
+                             "how": material.tolerance_method})  # fmt: skip
+        step.payload["tolerated"] = promised
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.TOLERANCE,
+            actor=actor,
+            details={"materials": promised},
+        )
+        documents.issue(case=step.case, kind=DocumentKind.ACCEPTANCE, actor=actor)
+    return case
+
+
+def refuse(*, case: Case, actor, reason: str, channel: str = Channel.WINDOW) -> Case:
+    """Do not accept (不予受理), with the reason and the applicant's remedies."""
+    with _step(case, "refuse", actor=actor, channel=channel, reason=reason) as step:
+        now = timezone.now()
+        clocks.clock_stop(clock=step.case.acceptance_clock, at=now)
+        step.set(status=CaseStatus.NOT_ACCEPTED, closed_at=now, close_reason=reason.strip())
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.NON_ACCEPTANCE,
+            actor=actor,
+            details={"reason": reason.strip()},
+        )
+    return case
+
+
+def request_correction(
+    *, case: Case, actor, items: Sequence[Mapping[str, str]], channel: str = Channel.WINDOW
+) -> Case:
+    """One-time notice of everything to correct (一次性告知): each item names a material of
+    the guide (or none, for the form) and what is wrong. The acceptance clock pauses."""
+    if not items or not all((i.get("problem") or "").strip() for i in items):
+        raise ValidationError({"items": _("List every material to correct, with its problem.")})
+    reason = "；".join(f"{i.get('material', '')}：{i['problem'].strip()}" for i in items)
+    with _step(case, "request_correction", actor=actor, channel=channel, reason=reason) as step:
+        if step.case.acceptance_clock is not None:
+            clocks.clock_pause(
+                clock=step.case.acceptance_clock, kind=PauseKind.CORRECTION, reason=reason
+            )
+        step.set(status=CaseStatus.CORRECTION)
+        listed = [
+            {"material": i.get("material", ""), "problem": i["problem"].strip()} for i in items
+        ]
+        step.payload["items"] = listed
+        documents.issue(
+            case=step.case, kind=DocumentKind.CORRECTION, actor=actor, details={"items": listed}
+        )
+    return case
+
+
+def resubmit(
+    *, case: Case, actor, uploads: Sequence[Upload] = (), channel: str = Channel.ONLINE
+) -> Case:
+    """The corrected materials: back to receipt (the acceptance clock resumes) or, before
+    receipt, back to pre-review."""
+    if errors := _check_uploads(case.item_version, uploads):
+        raise ValidationError(errors)
+    with _step(case, "resubmit", actor=actor, channel=channel) as step:
+        _store_uploads(step.case, uploads, actor)
+        if step.case.acceptance_clock is not None:
+            clocks.clock_resume(clock=step.case.acceptance_clock)
+            step.set(status=CaseStatus.RECEIVED)
+        else:
+            step.set(status=CaseStatus.SUBMITTED)
+    return case
+
+
+def deem_accepted(*, case: Case) -> Case:
+    """No decision within 5 working days of receipt: accepted from the day of receipt."""
+    with _step(case, "deem_accepted", actor=None, channel=Channel.SYSTEM) as step:
+        _start_decision(step, accepted_at=step.case.received_at, actor=None)
+        step.set(deemed_accepted=True)
+        documents.issue(
+            case=step.case, kind=DocumentKind.ACCEPTANCE, actor=None, details={"deemed": True}
+        )
+    return case
+
+
+def acceptance_overdue(case: Case, *, now: dt.datetime | None = None) -> bool:
+    clock = case.acceptance_clock
+    return bool(
+        case.status == CaseStatus.RECEIVED
+        and clock is not None
+        and clock.due_at is not None
+        and (now or timezone.now()) > clock.due_at
+    )
+
+
+def deem_overdue_acceptances(*, now: dt.datetime | None = None) -> int:
+    """The periodic sweep of the 5-day rule. Returns how many cases it accepted."""
+    now = now or timezone.now()
+    overdue = Case.objects.filter(
+        status=CaseStatus.RECEIVED, acceptance_clock__due_at__lt=now
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(overdue):
+        try:
+            deem_accepted(case=Case.objects.get(pk=pk))
+            count += 1
+        except workflow.TransitionRefused:
+            continue  # decided meanwhile
+    return count
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def review_pass(*, case: Case, actor, opinion: str = "", channel: str = Channel.ADMIN) -> Case:
+    """The current step agrees; the next step takes over (the last step decides instead)."""
+    with _step(case, "review_pass", actor=actor, channel=channel, reason=opinion) as step:
+        steps = list(step.case.item_version.review_steps.all())
+        if step.case.review_step is None or step.case.review_step + 1 >= len(steps):
+            raise ValidationError({"status": _("This is the last step: grant or refuse.")})
+        step.set(status=CaseStatus.IN_REVIEW, review_step=step.case.review_step + 1)
+        step.payload["step"] = steps[step.case.review_step].name
+    return case
+
+
+def send_back(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -> Case:
+    with _step(case, "send_back", actor=actor, channel=channel, reason=reason) as step:
+        if not step.case.review_step:
+            raise ValidationError({"status": _("The first step has no step before it.")})
+        step.set(status=CaseStatus.IN_REVIEW, review_step=step.case.review_step - 1)
+    return case
+
+
+def suspend(*, case: Case, actor, kind: str, reason: str, channel: str = Channel.ADMIN) -> Case:
+    """A special procedure (特别程序, Art. 45): the decision clock pauses; the applicant is
+    told in writing."""
+    if kind not in PauseKind.values or kind == PauseKind.CORRECTION:
+        raise ValidationError({"kind": _("Choose the kind of special procedure.")})
+    with _step(case, "suspend", actor=actor, channel=channel, reason=reason) as step:
+        clocks.clock_pause(clock=step.case.decision_clock, kind=kind, reason=reason.strip())
+        step.set(status=CaseStatus.SUSPENDED)
+        step.payload["kind"] = kind
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.SPECIAL_PROCEDURE,
+            actor=actor,
+            details={"procedure": str(PauseKind(kind).label), "reason": reason.strip()},
+        )
+    return case
+
+
+def resume(*, case: Case, actor, channel: str = Channel.ADMIN) -> Case:
+    with _step(case, "resume", actor=actor, channel=channel) as step:
+        clocks.clock_resume(clock=step.case.decision_clock)
+        step.set(status=CaseStatus.IN_REVIEW)
+    return case
+
+
+def extend(
+    *, case: Case, actor, reason: str, days: int = STATUTORY_EXTENSION, channel: str = Channel.ADMIN
+) -> Case:
+    """延期: the department head adds working days with a written reason. The promised limit
+    plus every extension may not pass the statutory limit plus its 10-day extension."""
+    with _step(case, "extend", actor=actor, channel=channel, reason=reason) as step:
+        version = step.case.item_version
+        clock = step.case.decision_clock
+        granted = sum(e.amount for e in clock.extensions.all())
+        cap = (version.statutory_limit or 0) + STATUTORY_EXTENSION
+        if version.statutory_unit == clock.unit and clock.limit + granted + days > cap:
+            raise ValidationError(
+                {"days": _("At most %(n)d more days: the statutory limit caps the extension.")
+                 % {"n": max(cap - clock.limit - granted, 0)}}
+            )  # fmt: skip
+        clocks.clock_extend(clock=clock, amount=days, reason=reason.strip(), approved_by=actor)
+        step.set(status=step.case.status)
+        step.payload["days"] = days
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.EXTENSION,
+            actor=actor,
+            details={"days": days, "reason": reason.strip()},
+        )
+    return case
+
+
+# --- decision, fees, result, delivery ---------------------------------------------------------
+
+
+def _require_last_step(case: Case) -> None:
+    steps = list(case.item_version.review_steps.all())
+    if steps and case.review_step is not None and case.review_step + 1 < len(steps):
+        raise ValidationError({"status": _("Only the last step of the chain decides.")})
+
+
+def _decide(step: _StepState, status: str, reason: str, actor) -> None:
+    now = timezone.now()
+    clocks.clock_stop(clock=step.case.decision_clock, at=now)
+    step.set(
+        status=status,
+        decided_at=now,
+        decision_reason=(reason or "").strip(),
+        review_step=None,
+        delivery_clock=clocks.clock_start(
+            purpose=ClockPurpose.DELIVERY,
+            subject=step.case,
+            unit=LimitUnit.WORKDAYS,
+            limit=DELIVERY_LIMIT,
+            started_at=now,
+        ),
+    )
+
+
+def approve(*, case: Case, actor, reason: str = "", fee: Decimal | None = None,
+            channel: str = Channel.ADMIN) -> Case:  # fmt: skip
+    """准予: the last step grants; the fee is set where the guide charges."""
+    with _step(case, "approve", actor=actor, channel=channel, reason=reason) as step:
+        _require_last_step(step.case)
+        version = step.case.item_version
+        if not version.is_free:
+            amount = fee if fee is not None else version.fee_amount
+            if amount is None or amount < 0:
+                raise ValidationError({"fee": _("This item charges: state the fee.")})
+            step.set(fee_amount=amount)
+        _decide(step, CaseStatus.APPROVED, reason, actor)
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.APPROVAL,
+            actor=actor,
+            details={"reason": (reason or "").strip(), "fee": step.case.fee_amount},
+        )
+    return case
+
+
+def deny(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -> Case:
+    """不予: the last step refuses, with the reasons and the remedies."""
+    with _step(case, "deny", actor=actor, channel=channel, reason=reason) as step:
+        _require_last_step(step.case)
+        _decide(step, CaseStatus.DENIED, reason, actor)
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.DENIAL,
+            actor=actor,
+            details={"reason": reason.strip()},
+        )
+    return case
+
+
+def record_fee(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
+    with _step(case, "record_fee", actor=actor, channel=channel) as step:
+        if step.case.fee_amount is None:
+            raise ValidationError({"fee": _("This case has no fee to pay.")})
+        if step.case.fee_paid_at is not None:
+            raise ValidationError({"fee": _("The fee is already paid.")})
+        step.set(status=CaseStatus.APPROVED, fee_paid_at=timezone.now())
+    return case
+
+
+def supply_tolerated(
+    *, case: Case, actor, uploads: Sequence[Upload] = (), materials: Iterable[Material] = (),
+    channel: str = Channel.WINDOW,
+) -> Case:  # fmt: skip
+    """Materials promised under 容缺受理 arrive (as files, or as originals seen at the window)."""
+    if errors := _check_uploads(case.item_version, uploads):
+        raise ValidationError(errors)
+    with _step(case, "supply_tolerated", actor=actor, channel=channel) as step:
+        arrived = {u.material.pk for u in uploads} | {m.pk for m in materials}
+        pending = step.case.materials.filter(state=MaterialState.TOLERATED, material__in=arrived)
+        if not pending.exists():
+            raise ValidationError({"materials": _("None of these materials is awaited.")})
+        _store_uploads(step.case, uploads, actor)
+        names = [str(m) for m in pending]
+        pending.update(state=MaterialState.SUPPLIED, updated_by=actor, updated_at=timezone.now())
+        step.set(status=step.case.status)
+        step.payload["supplied"] = names
+    return case
+
+
+def tolerated_pending(case: Case) -> list[CaseMaterial]:
+    return list(case.materials.filter(state=MaterialState.TOLERATED))
+
+
+def produce(*, case: Case, actor, channel: str = Channel.ADMIN) -> Case:
+    """制证: the result is made. Not before a charged fee is paid, nor before materials
+    promised under 容缺受理 arrive."""
+    with _step(case, "produce", actor=actor, channel=channel) as step:
+        if step.case.fee_amount and step.case.fee_paid_at is None:
+            raise ValidationError({"fee": _("The fee is not paid yet.")})
+        if tolerated_pending(step.case):
+            raise ValidationError(
+                {"materials": _("Materials promised under tolerated acceptance have not arrived.")}
+            )
+        step.set(status=CaseStatus.READY)
+    return case
+
+
+def deliver(
+    *, case: Case, actor, method: str, tracking_number: str = "", channel: str = Channel.WINDOW
+) -> Case:
+    """送达: at the window (the applicant signs the proof of service), by post with a tracking
+    number, or electronically."""
+    if method not in DeliveryMethod.values:
+        raise ValidationError({"method": _("Choose how the result is delivered.")})
+    if method == DeliveryMethod.POST and not tracking_number.strip():
+        raise ValidationError({"tracking_number": _("Give the post's tracking number.")})
+    with _step(case, "deliver", actor=actor, channel=channel) as step:
+        now = timezone.now()
+        clocks.clock_stop(clock=step.case.delivery_clock, at=now)
+        step.set(
+            status=CaseStatus.DELIVERED,
+            delivery_method=method,
+            tracking_number=tracking_number.strip(),
+            delivered_at=now,
+        )
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.SERVICE_RECEIPT,
+            actor=actor,
+            details={
+                "method": str(DeliveryMethod(method).label),
+                "tracking_number": tracking_number.strip(),
+            },
+        )
+    return case
+
+
+def evaluate(
+    *, case: Case, actor, rating: int, comment: str = "", channel: str = Channel.ONLINE
+) -> Case:
+    """好差评: five levels; the two lowest need a reason. One rating per case."""
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("Rate from 1 (very poor) to 5 (very good).")})
+    if rating <= 2 and not comment.strip():
+        raise ValidationError({"comment": _("Tell us what went wrong.")})
+    with _step(case, "evaluate", actor=actor, channel=channel, reason=comment) as step:
+        if step.case.rating is not None:
+            raise ValidationError({"rating": _("This case has been rated already.")})
+        step.set(status=step.case.status, rating=rating, rating_comment=comment.strip())
+        step.payload["rating"] = rating
+    return case
+
+
+def archive(*, case: Case, actor=None, channel: str = Channel.SYSTEM) -> Case:
+    with _step(case, "archive", actor=actor, channel=channel) as step:
+        step.set(status=CaseStatus.ARCHIVED, closed_at=timezone.now())
+    return case
+
+
+# --- ending early -----------------------------------------------------------------------------
+
+
+def _stop_running_clocks(case: Case, now: dt.datetime) -> None:
+    for clock in (case.acceptance_clock, case.decision_clock):
+        if clock is not None and clock.status != clock.Status.STOPPED:
+            clocks.clock_stop(clock=clock, at=max(now, clock.started_at))
+
+
+def withdraw(*, case: Case, actor, reason: str, channel: str = Channel.ONLINE) -> Case:
+    """The applicant withdraws before the decision."""
+    with _step(case, "withdraw", actor=actor, channel=channel, reason=reason) as step:
+        now = timezone.now()
+        _stop_running_clocks(step.case, now)
+        step.set(status=CaseStatus.WITHDRAWN, closed_at=now, close_reason=reason.strip())
+    return case
+
+
+def terminate(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -> Case:
+    """终止办理 (e.g. an overdue commitment, the applicant's death or dissolution)."""
+    with _step(case, "terminate", actor=actor, channel=channel, reason=reason) as step:
+        now = timezone.now()
+        _stop_running_clocks(step.case, now)
+        step.set(status=CaseStatus.TERMINATED, closed_at=now, close_reason=reason.strip())
+        documents.issue(
+            case=step.case,
+            kind=DocumentKind.TERMINATION,
+            actor=actor,
+            details={"reason": reason.strip()},
+        )
+    return case
+
+
+def overdue_commitments(*, today: dt.date | None = None):
+    """Cases whose promised materials are past their supply date (for the supervisor's
+    alert and, where the department decides so, termination)."""
+    today = today or timezone.localdate()
+    return Case.objects.filter(
+        materials__state=MaterialState.TOLERATED, materials__supply_by__lt=today
+    ).distinct()
