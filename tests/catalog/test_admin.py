@@ -15,9 +15,11 @@ from yimen.catalog.models import (
     ServiceItem,
     Theme,
     ThemeItem,
+    ThemeStage,
 )
 from yimen.common.models import AuditEvent
 from yimen.org.choices import Role
+from yimen.org.models import WindowCategory
 
 from ..accounts.factories import UserFactory
 from ..conftest import grant
@@ -139,6 +141,7 @@ def test_editing_a_draft_saves_rechecks_and_audits(admin_client, catalogue_admin
     # Given a clean draft
     version = make_item(status=VersionStatus.DRAFT)
     assert version.findings == []
+    old_basis = version.legal_basis
     data = _posted_back(admin_client.get(_change_url(version)))
     # When its name changes, its supervision phone is removed and its review chain dropped
     data.update(name="个体工商户变更登记", supervision_phone="")
@@ -158,16 +161,55 @@ def test_editing_a_draft_saves_rechecks_and_audits(admin_client, catalogue_admin
     # and re-checked
     codes = {f["code"] for f in version.findings}
     assert codes == {"no-supervision-phone", "no-review-chain"}
-    # and the edit is audited
+    # and the edit is audited with each field's old and new value and the rows it dropped
     event = AuditEvent.objects.filter(action="catalog.version.update").latest("pk")
     assert (event.object_id, event.channel, event.actor) == (
         str(version.pk),
         "admin",
         catalogue_admin,
     )
-    assert {"name", "supervision_phone", "legal_basis", "review_steps"} <= set(
-        event.payload["fields"]
-    )
+    assert event.payload["changes"] == {
+        "name": ["个体工商户设立登记", "个体工商户变更登记"],
+        "supervision_phone": ["0757-12345", ""],
+        "legal_basis": [old_basis, version.legal_basis],
+    }
+    assert event.payload["parts"] == {"review_steps": {"added": 0, "changed": 0, "deleted": 2}}
+    assert set(event.payload["findings"]) == codes
+
+
+def test_the_audit_row_values_fields_and_counts_rows_as_the_api_does(admin_client):
+    # Given a draft with one material and no window category
+    version = make_item(status=VersionStatus.DRAFT)
+    category = WindowCategory.objects.create(code="market", name="市场监管", queue_prefix="S")
+    new_type = MaterialTypeFactory()
+    data = _posted_back(admin_client.get(_change_url(version)))
+    # When its category and fee are set, its material changed and one added
+    data.update(window_category=category.pk, fee_amount="12.50", fee_basis="按件收费")
+    data.pop("is_free")
+    data.update({"materials-0-copies": "3", "materials-TOTAL_FORMS": "2"})
+    data.update({"materials-1-material_type": new_type.pk, "materials-1-order": "2"})
+    data.update({"materials-1-originals": "1", "materials-1-copies": "0"})
+    data.update({"materials-1-requirement": "required", "materials-1-electronic_accepted": "on"})
+    response = admin_client.post(_change_url(version), data)
+    assert response.status_code == 302, response.context["errors"]
+    # Then relations are recorded by id and decimals as text, as the API records them
+    event = AuditEvent.objects.filter(action="catalog.version.update").latest("pk")
+    assert event.payload["changes"] == {
+        "window_category": [None, category.pk],
+        "is_free": [True, False],
+        "fee_amount": [None, "12.50"],
+        "fee_basis": ["", "按件收费"],
+    }
+    assert event.payload["parts"] == {"materials": {"added": 1, "changed": 1, "deleted": 0}}
+
+
+def test_saving_a_draft_unchanged_records_nothing(admin_client):
+    version = make_item(status=VersionStatus.DRAFT)
+    data = _posted_back(admin_client.get(_change_url(version)))
+    events = AuditEvent.objects.count()
+    response = admin_client.post(_change_url(version), data)
+    assert response.status_code == 302, response.context["errors"]
+    assert AuditEvent.objects.count() == events
 
 
 def test_a_bad_material_row_is_refused_on_the_form(admin_client):
@@ -439,5 +481,51 @@ def test_a_draft_whose_item_a_theme_names_is_not_discarded(admin_client):
     url = reverse("admin:catalog_itemversion_delete", args=[draft.pk])
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == 200
-    assert "开办企业" in response.content.decode()
+    assert f"开办企业 · {draft.name} ({draft.item.implementation_code})" in (
+        response.content.decode()
+    )
     assert ItemVersion.objects.filter(pk=draft.pk).exists()
+
+
+def test_the_theme_page_names_its_items_in_a_fixed_number_of_queries(
+    admin_client, django_assert_max_num_queries
+):
+    # Given a theme with four stages and ten items
+    theme = Theme.objects.create(
+        code="gongcheng", name="工程建设项目审批", category="construction", target="enterprise"
+    )
+    stages = [ThemeStage.objects.create(theme=theme, order=n, name=f"阶段{n}") for n in range(4)]
+    items = [make_item(name=f"工程事项{n}号").item for n in range(10)]
+    for n, item in enumerate(items):
+        ThemeItem.objects.create(theme=theme, stage=stages[n % 4], item=item, order=n)
+    ScenarioQuestion.objects.create(theme=theme, text="是否涉及人防工程？")
+    url = reverse("admin:catalog_theme_change", args=[theme.pk])
+    # When its page is opened, the queries do not grow with its rows (one query per row
+    # would exceed the budget)
+    with django_assert_max_num_queries(16):
+        response = admin_client.get(url)
+    # Then each item is shown by its name, and each stage is offered
+    assert response.status_code == 200
+    content = response.content.decode()
+    for item in items:
+        name = ItemVersion.objects.get(item=item).name
+        assert f"{name} ({item.implementation_code})</option>" in content
+    for stage in stages:
+        assert f"{stage}</option>" in content
+
+
+def test_a_new_stage_and_item_are_saved_from_the_theme_page(admin_client):
+    # Given a theme with a stage and an item
+    theme = Theme.objects.create(code="t", name="开办企业", category="joint", target="both")
+    stage = ThemeStage.objects.create(theme=theme, order=1, name="设立")
+    ThemeItem.objects.create(theme=theme, stage=stage, item=make_item().item)
+    url = reverse("admin:catalog_theme_change", args=[theme.pk])
+    data = _posted_back(admin_client.get(url))
+    # When an item not in the theme yet is added to the stage
+    added = make_item(name="公章刻制备案").item
+    data.update({"theme_items-TOTAL_FORMS": "2", "theme_items-1-stage": stage.pk})
+    data.update({"theme_items-1-item": added.pk, "theme_items-1-order": "2"})
+    response = admin_client.post(url, data)
+    # Then it is saved in that stage
+    assert response.status_code == 302, response.context["errors"]
+    assert ThemeItem.objects.get(theme=theme, item=added).stage == stage

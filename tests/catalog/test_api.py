@@ -16,7 +16,10 @@ from yimen.catalog.choices import (
     VersionStatus,
 )
 from yimen.catalog.models import (
+    FormField,
     ItemVersion,
+    Material,
+    ReviewStep,
     ScenarioOption,
     ScenarioQuestion,
     ServiceItem,
@@ -244,11 +247,38 @@ class TestFilters:
         query = f"q=食品&department={department.pk}"
         assert codes(anonymous.get(f"{BASE}/items/?{query}")) == [code(here)]
 
-    @pytest.mark.parametrize("query", ["target=robot", "tongban=moon", "department=999999"])
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "target=robot",
+            "tongban=moon",
+            "department=999999",
+            "zero_visit=yes",
+            "online=maybe",
+            "nearby=2",
+            "one_visit=truee",
+        ],
+    )
     def test_bad_filter_is_a_400(self, anonymous, query):
+        make_item()
         response = anonymous.get(f"{BASE}/items/?{query}")
         assert response.status_code == 400
         assert query.split("=")[0] in response.json()
+
+    @pytest.mark.parametrize(("value", "kept"), [("1", True), ("0", False), ("True", True)])
+    def test_yes_no_filters_take_true_false_or_one_zero(self, anonymous, value, kept):
+        online, offline = make_item(online=True), make_item(online=False)
+        found = codes(anonymous.get(f"{BASE}/items/?online={value}"))
+        assert found == [code(online if kept else offline)]
+
+    def test_a_blank_yes_no_filter_is_left_out(self, anonymous):
+        make_item(online=True)
+        make_item(online=False)
+        assert len(codes(anonymous.get(f"{BASE}/items/?online="))) == 2
+
+    def test_the_library_active_filter_is_strict_too(self, anonymous):
+        response = anonymous.get(f"{BASE}/material-types/?active=yes")
+        assert response.status_code == 400 and "active" in response.json()
 
 
 # --- themes and the library ------------------------------------------------------------------
@@ -339,6 +369,66 @@ class TestThemes:
         row = next(i for i in body["items"] if i["implementation_code"] == code(works))
         assert (row["name"], row["in_force"]) == (None, False)
         assert body["stages"][1]["reduction"]["materials_before"] == 0
+
+    def test_answers_narrow_the_items_and_the_reduction(self, anonymous, project_theme):
+        # given the theme's question: does the project need works?
+        _theme, planning, land, works = project_theme
+        [question] = anonymous.get(f"{BASE}/themes/construction/").json()["questions"]
+        yes, no = (option["id"] for option in question["options"])
+
+        # when the applicant answers no / then the works permit and its stage's merge go
+        body = anonymous.get(f"{BASE}/themes/construction/?answer={no}").json()
+        assert [i["implementation_code"] for i in body["items"]] == [code(planning), code(land)]
+        assert body["answers"] == [no]
+        assert body["stages"][1]["reduction"]["materials_before"] == 0
+        whole = body["reduction"]
+        assert (whole["materials_before"], whole["materials_after"]) == (3, 2)
+        # the question still names what each answer brings in
+        assert body["questions"][0]["options"][0]["items"] == [code(works)]
+
+        # and answering yes brings it back
+        body = anonymous.get(f"{BASE}/themes/construction/?answer={yes}").json()
+        assert code(works) in [i["implementation_code"] for i in body["items"]]
+        assert body["reduction"]["materials_before"] == 4
+
+    def test_an_empty_answer_answers_nothing(self, anonymous, project_theme):
+        _theme, _planning, _land, works = project_theme
+        body = anonymous.get(f"{BASE}/themes/construction/?answer=").json()
+        assert body["answers"] == []
+        assert code(works) not in [i["implementation_code"] for i in body["items"]]
+
+    def test_without_answers_every_item_is_listed(self, anonymous, project_theme):
+        body = anonymous.get(f"{BASE}/themes/construction/").json()
+        assert body["answers"] is None and len(body["items"]) == 3
+
+    @pytest.mark.parametrize("bad", ["elsewhere", "abc", "9" * 30, "both"])
+    def test_an_answer_that_is_not_the_themes_is_a_400(self, anonymous, project_theme, bad):
+        theme = project_theme[0]
+        other = Theme.objects.create(
+            code="other", name="其他", category=ThemeCategory.JOINT, target=Target.PERSON
+        )
+        elsewhere = ScenarioOption.objects.create(
+            question=ScenarioQuestion.objects.create(theme=other, text="？"), text="是"
+        )
+        yes, no = ScenarioOption.objects.filter(question__theme=theme)
+        query = {
+            "elsewhere": f"answer={elsewhere.pk}",
+            "abc": "answer=abc",
+            "9" * 30: f"answer={'9' * 30}",
+            "both": f"answer={yes.pk}&answer={no.pk}",
+        }[bad]
+
+        response = anonymous.get(f"{BASE}/themes/construction/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+
+        assert response.status_code == 400
+        [reason] = response.json()["answer"]
+        assert ("takes one answer" if bad == "both" else "is not an answer") in reason
+
+    def test_the_count_leaves_out_items_not_offered_at_present(self, anonymous, project_theme):
+        _theme, _planning, _land, works = project_theme
+        services.archive(version=works, actor=None, channel=Channel.SYSTEM, reason="取消")
+        [theme] = anonymous.get(f"{BASE}/themes/").json()["results"]
+        assert theme["item_count"] == 2
 
     def test_inactive_theme_is_not_found(self, anonymous):
         Theme.objects.create(
@@ -714,6 +804,21 @@ def test_list_queries_do_not_grow_with_rows(request, endpoint, who, django_asser
         assert response.json()["count"] >= rows
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_the_items_list_loads_no_part_of_the_guides(anonymous, django_assert_max_num_queries):
+    for _ in range(3):
+        make_item()
+    with django_assert_max_num_queries(MAX_LIST_QUERIES) as captured:
+        response = anonymous.get(f"{BASE}/items/")
+    assert response.json()["count"] == 3
+    parts = [f'"{m._meta.db_table}"' for m in (Material, FormField, ReviewStep)]
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert [table for table in parts if table in sql] == []
+    # the page of a guide still has them
+    first = response.json()["results"][0]["implementation_code"]
+    guide = anonymous.get(f"{BASE}/items/{first}/").json()
+    assert guide["materials"] and guide["form_fields"] and guide["review_steps"]
 
 
 # --- schema ----------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def test_the_start_business_theme_merges_its_items(demo, db):
     ]
     assert names == {implementation_code(e) for e in catalogue.ITEMS if e["key"] in keys}
     # when its guides are merged / then materials and fields are asked once
-    merge = selectors.theme_merge(theme)
+    merge = selectors.theme_plan(theme).whole
     assert merge.materials_after < merge.materials_before
     assert merge.fields_after < merge.fields_before
     # and the scenario answers select the items that apply
@@ -217,7 +217,7 @@ def test_the_utilities_theme_asks_which_utilities(demo, db):
     water, power = list(question.options.all())[:2]
     chosen = selectors.items_for_answers(theme, {question.pk: [water.pk, power.pk]})
     assert [ti.item.versions.get().name for ti in chosen] == ["用水报装", "用电报装"]
-    merge = selectors.theme_merge(theme)
+    merge = selectors.theme_plan(theme).whole
     assert merge.materials_after < merge.materials_before
 
 
@@ -229,7 +229,7 @@ def test_the_construction_theme_has_its_four_stages(demo, db):
         "施工许可",
         "竣工验收",
     ]
-    plans = selectors.theme_plan(theme)
+    plans = selectors.theme_plan(theme).stages
     assert [len(p.theme_items) for p in plans] == [3, 2, 4, 4]
     assert all(p.merge.materials_after <= p.merge.materials_before for p in plans)
     assert plans[0].merge.materials_after < plans[0].merge.materials_before
@@ -239,8 +239,8 @@ def test_every_theme_was_audited(demo, db):
     assert Theme.objects.count() == len(catalogue.THEMES) >= 3
     assert AuditEvent.objects.filter(action="catalog.theme.create").count() == Theme.objects.count()
     newborn = _theme("newborn")
-    assert selectors.theme_merge(newborn).materials_after < (
-        selectors.theme_merge(newborn).materials_before
+    assert selectors.theme_plan(newborn).whole.materials_after < (
+        selectors.theme_plan(newborn).whole.materials_before
     )
 
 

@@ -2,6 +2,7 @@
 and how much merging a theme's forms and materials saves."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from yimen.catalog import selectors, services
 from yimen.catalog.choices import Requirement, Target, ThemeCategory, VersionStatus
@@ -96,6 +97,27 @@ def test_themes_in_force_leave_out_inactive_themes():
     assert list(selectors.themes_in_force()) == [active]
 
 
+def test_themes_count_only_the_items_offered_at_present():
+    # given a theme with a guide in force, a draft only, a withdrawn one and one under a draft
+    theme = make_theme(order=2)
+    under_a_draft = make_item()
+    services.draft_start(item=under_a_draft.item, actor=None, channel=Channel.SYSTEM)
+    add_items(
+        theme,
+        make_item(),
+        make_item(status=VersionStatus.DRAFT),
+        make_item(status=VersionStatus.ARCHIVED),
+        under_a_draft,
+    )
+    empty = make_theme(code="a-first", order=1)
+    make_theme(code="old", is_active=False)
+
+    # when the themes are counted / then in their order, each with its offered items
+    counted = selectors.themes_counted()
+
+    assert [(t, t.item_count) for t in counted] == [(empty, 0), (theme, 2)]
+
+
 # --- scenario answers ---------------------------------------------------------------------------
 
 
@@ -160,6 +182,34 @@ class TestItemsForAnswers:
     def test_the_theme_loads_in_a_fixed_number_of_queries(self, theme, django_assert_num_queries):
         with django_assert_num_queries(0):
             selectors.items_for_answers(theme, {self.employees.pk: [self.yes.pk]})
+
+    def test_answers_given_as_option_ids_are_grouped_by_question(self, theme):
+        given = [str(self.yes.pk), "", f" {self.account.pk} ", self.invoices.pk, self.account.pk]
+        assert selectors.answers_given(theme, given) == {
+            self.employees.pk: [self.yes.pk],
+            self.needs.pk: [self.account.pk, self.invoices.pk],
+        }
+        assert selectors.answers_given(theme, [""]) == {}
+
+    def test_an_option_of_another_theme_is_refused(self, theme):
+        other = make_theme(code="other")
+        elsewhere = option(ScenarioQuestion.objects.create(theme=other, text="？"), "是")
+        for given in ([elsewhere.pk], ["abc"], ["-1"], ["²"], ["9" * 5000]):
+            with pytest.raises(ValidationError) as raised:
+                selectors.answers_given(theme, given)
+            assert (
+                "is not an answer to this theme's questions"
+                in raised.value.message_dict["answer"][0]
+            )
+
+    def test_a_one_answer_question_takes_one_answer(self, theme):
+        with pytest.raises(ValidationError) as raised:
+            selectors.answers_given(theme, [self.yes.pk, self.no.pk])
+        assert raised.value.message_dict == {"answer": ["“是否招用员工？” takes one answer."]}
+        # the same answer twice is still one answer
+        assert selectors.answers_given(theme, [self.yes.pk, self.yes.pk]) == {
+            self.employees.pk: [self.yes.pk]
+        }
 
 
 # --- merging ------------------------------------------------------------------------------------
@@ -242,7 +292,7 @@ class TestMerge:
 
 
 class TestThemePlan:
-    def test_a_staged_theme_is_planned_stage_by_stage(self):
+    def test_a_staged_theme_is_planned_stage_by_stage_and_whole(self):
         theme = make_theme(code="gong-cheng", name="工程建设", category=ThemeCategory.CONSTRUCTION)
         planning, permit = (
             ThemeStage.objects.create(theme=theme, order=n, name=name)
@@ -258,25 +308,33 @@ class TestThemePlan:
         in_planning = add_items(theme, first, second, stage=planning)
         in_permit = add_items(theme, third, not_in_force, stage=permit)
 
-        plans = selectors.theme_plan(selectors.theme_with_items(theme))
+        plan = selectors.theme_plan(selectors.theme_with_items(theme))
 
-        assert [p.stage for p in plans] == [planning, permit]
-        assert plans[0].theme_items == in_planning
-        assert (plans[0].merge.materials_before, plans[0].merge.materials_after) == (3, 2)
-        assert plans[0].merge.versions == [first, second]
-        assert plans[1].theme_items == in_permit
-        assert plans[1].merge.versions == [third]  # a draft is not offered yet
+        assert [p.stage for p in plan.stages] == [planning, permit]
+        assert plan.stages[0].theme_items == in_planning
+        assert (plan.stages[0].merge.materials_before, plan.stages[0].merge.materials_after) == (
+            3,
+            2,
+        )
+        assert plan.stages[0].merge.versions == [first, second]
+        assert plan.stages[1].theme_items == in_permit
+        assert plan.stages[1].merge.versions == [third]  # a draft is not offered yet
+        assert plan.theme_items == in_planning + in_permit
+        assert plan.whole.versions == [first, second, third]
+        assert (plan.whole.materials_before, plan.whole.materials_after) == (4, 3)
+        assert plan.guides == {v.item_id: v for v in (first, second, third)}
 
-    def test_a_theme_without_stages_is_one_plan(self):
+    def test_a_theme_without_stages_is_one_stage(self):
         theme = make_theme()
         items = add_items(theme, make_item(), make_item())
 
-        [plan] = selectors.theme_plan(selectors.theme_with_items(theme))
+        plan = selectors.theme_plan(selectors.theme_with_items(theme))
 
-        assert plan.stage is None and plan.theme_items == items
-        assert len(plan.merge.versions) == 2
+        [stage] = plan.stages
+        assert stage.stage is None and stage.theme_items == items
+        assert len(stage.merge.versions) == 2 and plan.whole.versions == stage.merge.versions
 
-    def test_answers_shape_the_plan_and_the_merge(self):
+    def test_answers_shape_the_stages_and_the_whole(self):
         theme = make_theme()
         shared = MaterialTypeFactory()
         licence, insurance = add_items(
@@ -288,9 +346,28 @@ class TestThemePlan:
         yes = option(question, "是", insurance)
         theme = selectors.theme_with_items(theme)
 
-        [plan] = selectors.theme_plan(theme, {question.pk: []})
-        assert plan.theme_items == [licence]
-        assert selectors.theme_merge(theme, {question.pk: []}).materials_before == 1
+        plan = selectors.theme_plan(theme, {question.pk: []})
+        assert plan.theme_items == plan.stages[0].theme_items == [licence]
+        assert plan.whole.materials_before == 1
+        # every guide of the theme is still at hand, to name what an answer brings in
+        assert set(plan.guides) == {licence.item_id, insurance.item_id}
 
-        merged = selectors.theme_merge(theme, {question.pk: [yes.pk]})
-        assert (merged.materials_before, merged.materials_after, merged.materials_cut) == (2, 1, 50)
+        whole = selectors.theme_plan(theme, {question.pk: [yes.pk]}).whole
+        assert (whole.materials_before, whole.materials_after, whole.materials_cut) == (2, 1, 50)
+        assert selectors.theme_plan(theme, {question.pk: [yes.pk]}).whole.materials_cut == 50
+
+    @pytest.mark.parametrize("answered", [False, True])
+    def test_the_guides_take_one_query_and_its_prefetches(
+        self, answered, django_assert_num_queries
+    ):
+        theme = make_theme()
+        stage = ThemeStage.objects.create(theme=theme, order=1, name="设立")
+        other = ThemeStage.objects.create(theme=theme, order=2, name="开业")
+        add_items(theme, make_item(), make_item(), stage=stage)
+        add_items(theme, make_item(), stage=other)
+        theme = selectors.theme_with_items(theme)
+
+        with django_assert_num_queries(4):  # versions, materials, form fields, review steps
+            plan = selectors.theme_plan(theme, {} if answered else None)
+
+        assert len(plan.whole.versions) == 3

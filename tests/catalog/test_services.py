@@ -522,17 +522,27 @@ class TestArchive:
 def test_after_admin_edit_rechecks_and_audits(admin):
     draft = make_item(status=VersionStatus.DRAFT)
     ItemVersion.objects.filter(pk=draft.pk).update(consultation_phone="")
-
-    services.after_admin_edit(version=draft, actor=admin, changed=["consultation_phone"])
-
+    services.after_admin_edit(
+        version=draft,
+        actor=admin,
+        changes={"consultation_phone": ["0757-83030000", ""]},
+        parts={"materials": {"added": 1, "changed": 0, "deleted": 0}},
+    )
     draft.refresh_from_db()
     assert [f["code"] for f in draft.findings] == ["no-consultation-phone"]
     [event] = events("catalog.version.update")
     assert event.channel == "admin"
     assert event.payload == {
-        "fields": ["consultation_phone"],
+        "changes": {"consultation_phone": ["0757-83030000", ""]},
+        "parts": {"materials": {"added": 1, "changed": 0, "deleted": 0}},
         "findings": ["no-consultation-phone"],
     }
+
+
+def test_after_admin_edit_records_nothing_when_nothing_changed(admin):
+    draft = make_item(status=VersionStatus.DRAFT)
+    services.after_admin_edit(version=draft, actor=admin, changes={}, parts={})
+    assert not events("catalog.version.update")
 
 
 def test_material_type_create_validates_and_audits(admin):

@@ -18,6 +18,7 @@ from yimen.catalog.choices import (
     VersionStatus,
 )
 from yimen.catalog.models import (
+    ItemVersion,
     ScenarioOption,
     ScenarioQuestion,
     Theme,
@@ -209,10 +210,18 @@ def test_an_impossible_filter_is_a_400_with_the_reason(english, name, value):
     assert f'name="{name}"' in response.text
 
 
-@pytest.mark.parametrize("page", ["abc", "-1", "9999", ""])
-def test_any_page_number_gives_a_page(client, page):
-    make_item()
-    assert client.get(ITEMS, {"page": page}).status_code == 200
+@pytest.mark.parametrize(("page", "shown"), [("abc", 1), ("", 1), ("-1", 2), ("9999", 2)])
+def test_any_page_number_gives_a_page(client, page, shown):
+    # given two pages of guides
+    for n in range(21):
+        make_item(name=f"事项{n:02d}")
+
+    # when a page number is not a page's / then the first page or, past the end, the last
+    response = client.get(ITEMS, {"page": page})
+
+    assert response.status_code == 200
+    assert f'aria-current="page">{shown}<' in response.text
+    assert response.text.count('<th scope="row"') == (20 if shown == 1 else 1)
 
 
 def test_the_list_pages_by_twenty_and_keeps_the_filters_in_page_links(client):
@@ -542,3 +551,144 @@ def test_an_inactive_or_unknown_theme_is_404(client, theme):
 def test_the_theme_page_queries_stay_bounded(client, theme, django_assert_max_num_queries):
     with django_assert_max_num_queries(15):
         assert client.get(theme.get_absolute_url()).status_code == 200
+
+
+def answer(theme, text) -> ScenarioOption:
+    return ScenarioOption.objects.get(question__theme=theme, text=text)
+
+
+def section(text, heading) -> str:
+    """The part of a page under the heading with this id."""
+    return text.split(f'id="{heading}"', 1)[1].split("</section>", 1)[0]
+
+
+def withdraw(name) -> None:
+    version = ItemVersion.objects.get(name=name)
+    services.archive(version=version, reason="停止办理", actor=None, channel=Channel.SYSTEM)
+
+
+def test_without_answers_every_service_is_listed_and_the_questions_are_a_form(english, theme):
+    text = english.get(theme.get_absolute_url()).text
+
+    services_listed = section(text, "items-heading")
+    for name in ("公章刻制备案", "发票申领", "社会保险登记"):
+        assert name in services_listed
+    assert "depends on your answers" in section(text, "questions-heading")
+    form = text.split('<form method="get"', 1)[1].split("</form>", 1)[0]
+    assert f'action="{theme.get_absolute_url()}"' in form
+    assert 'name="answer" value=""' in form  # says that the form was answered
+    needed, not_needed = answer(theme, "需要"), answer(theme, "暂不需要")
+    assert f'<option value="{needed.pk}">' in form and f'<option value="{not_needed.pk}">' in form
+    assert "Show what I need" in form
+
+
+@pytest.mark.parametrize("given", ["暂不需要", ""])
+def test_answers_narrow_the_services_and_the_merged_lists(english, theme, given):
+    # given the applicant needs no invoice (or answers nothing)
+    value = answer(theme, given).pk if given else ""
+
+    # when they ask what they need
+    response = english.get(theme.get_absolute_url(), {"answer": value})
+
+    # then the invoice item, its materials and its share of the reduction are left out
+    assert response.status_code == 200
+    text = response.text
+    services_listed = section(text, "items-heading")
+    assert "公章刻制备案" in services_listed and "社会保险登记" in services_listed
+    assert "发票申领" not in services_listed
+    assert "办税人员身份证" not in text
+    licence_row = text.split(">营业执照</th>", 1)[1].split("</tr>", 1)[0]
+    assert "公章刻制备案、社会保险登记" in licence_row
+    stage_one = text.split("1. 设立</th>", 1)[1].split("</tr>", 1)[0]
+    assert stage_one.count("2 → 2") == 2 and "−" not in stage_one
+    total = text.split('id="reduction-total"', 1)[1].split("</tr>", 1)[0]
+    assert total.count("3 → 2") == 2 and "(−33 %)" in total
+    note = section(text, "questions-heading")
+    assert "those your answers call for" in note
+    assert f'href="{theme.get_absolute_url()}"' in note
+    if given:
+        assert f'value="{value}" selected' in text
+
+
+def test_an_answer_brings_its_service_in(client, theme):
+    needed = answer(theme, "需要")
+
+    text = client.get(theme.get_absolute_url(), {"answer": needed.pk}).text
+
+    assert "发票申领" in section(text, "items-heading")
+    total = text.split('id="reduction-total"', 1)[1].split("</tr>", 1)[0]
+    assert "5 → 3" in total and "4 → 2" in total
+    assert f'value="{needed.pk}" selected' in text
+
+
+def test_a_question_with_several_answers_is_checkboxes(client, theme):
+    # given a question whose answers each bring in an item
+    question = ScenarioQuestion.objects.create(theme=theme, text="还需要办理？", multiple=True)
+    seal, insurance = (
+        ScenarioOption.objects.create(question=question, text=text, order=n)
+        for n, text in enumerate(("刻章", "参保"))
+    )
+    seal.theme_items.add(theme.theme_items.get(item__versions__name="公章刻制备案"))
+    insurance.theme_items.add(theme.theme_items.get(item__versions__name="社会保险登记"))
+    url = theme.get_absolute_url()
+
+    both = client.get(url, {"answer": [seal.pk, insurance.pk]})
+    one = client.get(url, {"answer": [seal.pk]})
+
+    assert both.status_code == one.status_code == 200
+    for option in (seal, insurance):
+        assert f'type="checkbox" name="answer" value="{option.pk}"' in both.text
+        assert f'value="{option.pk}" id="answer-{option.pk}" checked' in both.text
+    assert "社会保险登记" in section(both.text, "items-heading")
+    assert "社会保险登记" not in section(one.text, "items-heading")
+    assert "公章刻制备案" in section(one.text, "items-heading")
+
+
+@pytest.mark.parametrize("bad", ["elsewhere", "abc", "both"])
+def test_an_answer_that_is_not_the_themes_is_a_400_with_the_reason(english, theme, bad):
+    other = Theme.objects.create(
+        code="other", name="其他", category=ThemeCategory.JOINT, target=Target.BOTH
+    )
+    elsewhere = ScenarioOption.objects.create(
+        question=ScenarioQuestion.objects.create(theme=other, text="？"), text="是"
+    )
+    given = {
+        "elsewhere": [elsewhere.pk],
+        "abc": ["abc"],
+        "both": [answer(theme, "需要").pk, answer(theme, "暂不需要").pk],
+    }[bad]
+
+    response = english.get(theme.get_absolute_url(), {"answer": given})
+
+    assert response.status_code == 400
+    alert = response.text.split('class="alert alert-danger"', 1)[1].split("</div>", 1)[0]
+    reason = "takes one answer" if bad == "both" else "is not an answer to this theme"
+    assert "These answers cannot be applied" in alert and reason in alert
+    assert "发票申领" in section(response.text, "items-heading")  # everything, as before
+
+
+def test_a_service_not_offered_at_present_is_named_so_without_its_code(english, theme):
+    withdrawn = theme.theme_items.get(item__versions__name="社会保险登记").item
+    withdraw("社会保险登记")
+
+    text = english.get(theme.get_absolute_url()).text
+
+    assert "A service not offered at present" in section(text, "items-heading")
+    assert withdrawn.implementation_code not in text
+    assert "社会保险登记" not in text
+
+
+def test_theme_counts_leave_out_services_not_offered_at_present(english, theme):
+    withdraw("社会保险登记")
+
+    for page in (INDEX, reverse("catalog:themes")):
+        text = english.get(page).text
+        assert "2 items" in text and "3 items" not in text, page
+
+
+def test_the_theme_page_with_answers_queries_stay_bounded(
+    client, theme, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(15):
+        response = client.get(theme.get_absolute_url(), {"answer": answer(theme, "需要").pk})
+    assert response.status_code == 200

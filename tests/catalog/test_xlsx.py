@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from yimen.catalog import services, xlsx
+from yimen.catalog import selectors, services, xlsx
 from yimen.catalog.choices import (
     FieldType,
     HandlingType,
@@ -149,6 +149,14 @@ def export_bytes() -> bytes:
 def cells(data: bytes) -> dict[str, list[tuple]]:
     book = load_workbook(io.BytesIO(data))
     return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def findings_by_item() -> dict[str, list[str]]:
+    """The codes of the findings stored on each item's latest version."""
+    return {
+        v.item.implementation_code: [f["code"] for f in v.findings]
+        for v in selectors.latest_versions()
+    }
 
 
 def wipe_catalogue():
@@ -318,9 +326,13 @@ def test_bad_cells_are_refused(field, cell):
 
 
 def test_round_trip_is_lossless(catalogue):
-    # Given the catalogue exported
+    # Given the catalogue exported, its form types without blank-form or sample files (which
+    # the workbook does not carry: with them, no-form-download would be the one difference)
     first = export_bytes()
     library = (MaterialType.objects.count(), FieldDefinition.objects.count())
+    findings = findings_by_item()
+    assert not MaterialType.objects.exclude(template_file="", sample_file="").exists()
+    assert any("no-form-download" in codes for codes in findings.values())
 
     # When the catalogue is wiped and the file imported into the empty tables
     wipe_catalogue()
@@ -331,6 +343,7 @@ def test_round_trip_is_lossless(catalogue):
     assert (report.material_types.created, report.fields.created) == library
     assert (MaterialType.objects.count(), FieldDefinition.objects.count()) == library
     assert cells(export_bytes()) == cells(first)
+    assert findings_by_item() == findings
     statuses = dict(ItemVersion.objects.values_list("name", "status"))
     assert statuses["公共场所卫生许可"] == VersionStatus.DRAFT
     assert statuses["已取消的事项"] == VersionStatus.ARCHIVED
@@ -511,6 +524,71 @@ def test_a_blocking_finding_fails_a_published_row(catalogue):
     assert "supervision phone" in error.reason
     assert not ServiceItem.objects.exists()
     assert not MaterialType.objects.exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_cell_and_item_errors_are_reported_in_one_run(catalogue, dry_run):
+    # Given a file with bad cells (an item's limit and target, a dictionary field's minimum)
+    # and, on other items, errors only the services find: a published row with a blocking
+    # finding (no supervision phone) and a conditional material without its condition
+    data = export_bytes()
+    hygiene = row_of(data, "事项", "公共场所卫生许可")
+    renewed = row_of(data, "事项", "个体工商户变更登记")
+    area = row_of(data, "字段字典", "area")
+    material = row_of(data, "材料", "由代理人办理的")
+    item = {f: column_letter(xlsx.ITEMS, f) for f in ("promised_limit", "target", "status")}
+    phone = column_letter(xlsx.ITEMS, "supervision_phone")
+    edits = {
+        "事项": {
+            f"{item['promised_limit']}{hygiene}": "三天",
+            f"{item['target']}{hygiene}": "群众",
+            f"{item['status']}{renewed}": "已发布",
+            f"{phone}{renewed}": None,
+        },
+        "材料": {f"{column_letter(xlsx.MATERIALS, 'condition')}{material}": None},
+        "字段字典": {f"{column_letter(xlsx.DICTIONARY, 'min_value')}{area}": "很多"},
+    }
+    before = snapshot()
+
+    # When imported once
+    with pytest.raises(ImportFailed) as failed:
+        import_catalogue(edited(data, edits), dry_run=dry_run, **WHO)
+
+    # Then every problem is listed, in the order of the file, and nothing was written.
+    where = [(e.sheet, e.row, e.column) for e in failed.value.errors]
+    assert where == sorted(
+        [
+            ("事项", hygiene, "服务对象"),
+            ("事项", hygiene, "承诺办结时限"),
+            ("事项", renewed, "状态"),
+            ("材料", material, "提交条件"),
+            ("字段字典", area, "最小值"),
+        ],
+        key=lambda w: ([s.name for s in xlsx.SHEETS].index(w[0]), w[1]),
+    )
+    reasons = {(e.sheet, e.row): e.reason for e in failed.value.errors}
+    assert "supervision phone" in reasons["事项", renewed]
+    assert "condition" in reasons["材料", material]
+    assert snapshot() == before
+
+
+def test_a_code_of_another_department_is_reported_once(catalogue):
+    # Given a new item whose implementation code begins with another department's code
+    data = export_bytes()
+    wipe_catalogue()
+    row = row_of(data, "事项", "食品经营许可")
+    other = DepartmentFactory()
+    letter = column_letter(xlsx.ITEMS, "department")
+
+    # When imported
+    with pytest.raises(ImportFailed) as failed:
+        import_catalogue(edited(data, {"事项": {f"{letter}{row}": other.uscc}}), **WHO)
+
+    # Then the code's cell says so, once, and nothing was written.
+    [error] = failed.value.errors
+    assert (error.sheet, error.row, error.column) == ("事项", row, "实施编码")
+    assert "must begin with the department's credit code" in error.reason
+    assert not ServiceItem.objects.exists()
 
 
 def test_a_bad_implementation_code_is_reported(catalogue):

@@ -14,13 +14,16 @@ may look it up, which the autocomplete fields of the item pages need.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -31,7 +34,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from yimen.admin_site import RoleAdmin
-from yimen.common import audit
+from yimen.common import audit, writes
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
 from yimen.org.choices import Role
@@ -103,13 +106,46 @@ def _parent_id(request) -> str | None:
     return match.kwargs.get("object_id") if match else None
 
 
+def _once(request, key: str, build: Callable[[], Any]) -> Any:
+    """`build()`, computed once per request: an inline's form fields are made several times
+    for one page, and every row's form would otherwise read its choices again."""
+    cache = request.__dict__.setdefault("_catalog_admin_cache", {})
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]
+
+
+def _choices(field: forms.ModelChoiceField) -> list:
+    """A model choice field's choices, read in one query (`list()` would count them first)."""
+    return list(iter(field.choices))
+
+
+def _labelled(theme_items: QuerySet[ThemeItem]) -> QuerySet[ThemeItem]:
+    """Theme items with what their labels show: the theme, the stage and the item's name."""
+    return theme_items.select_related("theme", "stage").prefetch_related(
+        Prefetch("item", queryset=ServiceItem.objects.with_latest_name())
+    )
+
+
+class LabelledAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete whose chosen values are labelled from `labels` ({pk: label}, read once
+    for the page) rather than by one query per row; a value it does not know is looked up."""
+
+    def __init__(self, *args, labels: Mapping[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labels = labels
+
+    def optgroups(self, name, value, attr=None):
+        chosen = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if not all(pk in self.labels for pk in chosen):
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for pk in chosen:
+            options.append(self.create_option(name, pk, self.labels[pk], True, len(options)))
+        return [(None, options, 0)]
+
+
 # --- items and their versions ------------------------------------------------------------------
-
-
-def _has_blocking(stored: list[dict]) -> bool:
-    """Whether findings as stored on a version include a blocking one."""
-    rules = (quality.RULES.get(f["code"]) for f in stored)
-    return any(rule and rule.severity == Severity.BLOCKING for rule in rules)
 
 
 class BlockingFilter(admin.SimpleListFilter):
@@ -123,11 +159,41 @@ class BlockingFilter(admin.SimpleListFilter):
         if self.value() not in ("yes", "no"):
             return queryset
         # Which rules block is code, not data, so the stored findings are read here.
-        rows = queryset.values_list("pk", "findings")
-        blocked = [pk for pk, stored in rows if _has_blocking(stored)]
+        versions = queryset.select_related(None).only("pk", "findings")
+        blocked = [v.pk for v in versions if quality.blocking(quality.stored_findings(v))]
         if self.value() == "yes":
             return queryset.filter(pk__in=blocked)
         return queryset.exclude(pk__in=blocked)
+
+
+def _guide_changes(form: forms.ModelForm) -> dict[str, list]:
+    """{field: [old, new]} of the guide as the form changed it, valued as the API's audit
+    row values them (`writes.field_value`: ids for relations)."""
+    changes = {}
+    for name in form.changed_data:
+        old, new = form.initial.get(name), writes.field_value(form.instance, name)
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+# The part lists of a version by model, named as the services name them.
+PART_NAMES = {model: name for name, (model, _fields) in services.PARTS.items()}
+
+
+def _part_changes(formsets) -> dict[str, dict[str, int]]:
+    """For each part list the saved formsets changed, how many rows were added, changed and
+    deleted."""
+    parts = {}
+    for formset in formsets:
+        counts = {
+            "added": len(formset.new_objects),
+            "changed": len(formset.changed_objects),
+            "deleted": len(formset.deleted_objects),
+        }
+        if any(counts.values()):
+            parts[PART_NAMES[formset.model]] = counts
+    return parts
 
 
 class ItemVersionForm(forms.ModelForm):
@@ -436,14 +502,18 @@ class ItemVersionAdmin(CatalogueAdmin, admin.ModelAdmin):
     # -- the change page: edit a draft, re-check, audit --
 
     def save_model(self, request, obj, form, change):
-        # Only the guide fields on the form are written: never the status.
-        if form.changed_data:
-            obj.save(update_fields=form.changed_data)
+        # Only the guide fields that changed are written: never the status.
+        if changes := _guide_changes(form):
+            obj.save(update_fields=list(changes))
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        changed = [*form.changed_data, *(fs.prefix for fs in formsets if fs.has_changed())]
-        services.after_admin_edit(version=form.instance, actor=request.user, changed=changed)
+        services.after_admin_edit(
+            version=form.instance,
+            actor=request.user,
+            changes=_guide_changes(form),
+            parts=_part_changes(formsets),
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -525,7 +595,7 @@ class ItemVersionAdmin(CatalogueAdmin, admin.ModelAdmin):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         # Discarding an item's only version deletes the item, which a theme may still name.
         lone = [v.item_id for v in objs if not v.item.versions.exclude(pk=v.pk).exists()]
-        protected = [*protected, *map(str, ThemeItem.objects.filter(item_id__in=lone))]
+        protected = [*protected, *map(str, _labelled(ThemeItem.objects.filter(item_id__in=lone)))]
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
@@ -757,14 +827,35 @@ class ThemeStageInline(ParentRights, admin.TabularInline):
 
 
 class ThemeItemInline(ParentRights, admin.TabularInline):
+    """The theme's items, each named: its stage is picked from the theme's stages and its
+    item by autocomplete. The page reads the choices once, not once per row."""
+
     model = ThemeItem
     extra = 0
     fields = ("stage", "item", "order")
     autocomplete_fields = ("item",)
 
+    def get_queryset(self, request):
+        return _labelled(super().get_queryset(request))
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        theme_id = _parent_id(request)
         if db_field.name == "stage":
-            kwargs["queryset"] = ThemeStage.objects.filter(theme_id=_parent_id(request))
+            kwargs["queryset"] = ThemeStage.objects.filter(theme_id=theme_id)
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.choices = _once(request, "theme stages", lambda: _choices(field))
+            return field
+        if db_field.name == "item":
+            items = ServiceItem.objects.with_latest_name()
+            labels = _once(
+                request,
+                "theme item labels",
+                lambda: {str(i.pk): str(i) for i in items.filter(theme_items__theme_id=theme_id)},
+            )
+            kwargs["queryset"] = items
+            kwargs["widget"] = LabelledAutocompleteSelect(
+                db_field, self.admin_site, labels=labels, using=kwargs.get("using")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -790,19 +881,13 @@ class ScenarioOptionInline(ParentRights, admin.TabularInline):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "theme_items":
-            newest_name = (
-                ItemVersion.objects.filter(item=OuterRef("item"))
-                .order_by("-number")
-                .values("name")[:1]
-            )
-            kwargs["queryset"] = (
+            kwargs["queryset"] = _labelled(
                 ThemeItem.objects.filter(theme__questions=_parent_id(request))
-                .select_related("item")
-                .annotate(item_name=Subquery(newest_name))
             )
             kwargs["widget"] = forms.CheckboxSelectMultiple
             field = super().formfield_for_manytomany(db_field, request, **kwargs)
-            field.label_from_instance = lambda t: f"{t.item_name} ({t.item.implementation_code})"
+            field.label_from_instance = lambda t: str(t.item)
+            field.choices = _once(request, "question theme items", lambda: _choices(field))
             return field
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from .choices import Requirement, VersionStatus
 from .models import (
@@ -20,6 +22,7 @@ from .models import (
     ServiceItem,
     Theme,
     ThemeItem,
+    ThemeStage,
 )
 
 
@@ -51,6 +54,18 @@ def latest_versions() -> QuerySet[ItemVersion]:
 
 def themes_in_force() -> QuerySet[Theme]:
     return Theme.objects.filter(is_active=True)
+
+
+def themes_counted() -> QuerySet[Theme]:
+    """The themes in force with `item_count`: their items that have a guide in force (an
+    item not offered at present is not counted)."""
+    offered = Q(theme_items__item__versions__status=VersionStatus.PUBLISHED)
+    # A grouped query drops the model's ordering.
+    return (
+        themes_in_force()
+        .annotate(item_count=Count("theme_items", filter=offered, distinct=True))
+        .order_by(*Theme._meta.ordering)
+    )
 
 
 def theme_with_items(theme: Theme) -> Theme:
@@ -88,6 +103,47 @@ def items_for_answers(
             if option.pk in chosen:
                 selected |= ids
     return [ti for ti in theme_items if ti.pk not in conditional or ti.pk in selected]
+
+
+def answers_given(theme: Theme, option_ids: Iterable[str | int]) -> dict[int, list[int]]:
+    """The answers of an applicant, given as option ids (blank ones are skipped), grouped by
+    question for items_for_answers(). An id that is no option of the theme, or a second
+    answer to a one-answer question, is a ValidationError under "answer". Load `theme` with
+    theme_with_items()."""
+    question_of = {
+        option.pk: question
+        for question in theme.questions.all()
+        for option in question.options.all()
+    }
+    answers: dict[int, list[int]] = {}
+    for raw in option_ids:
+        raw = str(raw).strip()
+        if not raw:
+            continue
+        option = _option_id(raw)
+        if option not in question_of:
+            raise _bad_answer(
+                _("“%(value)s” is not an answer to this theme's questions."), value=raw[:20]
+            )
+        question = question_of[option]
+        chosen = answers.setdefault(question.pk, [])
+        if option in chosen:
+            continue
+        if chosen and not question.multiple:
+            raise _bad_answer(_("“%(question)s” takes one answer."), question=question.text)
+        chosen.append(option)
+    return answers
+
+
+def _option_id(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _bad_answer(message, **params) -> ValidationError:
+    return ValidationError({"answer": ValidationError(message, code="invalid", params=params)})
 
 
 @dataclass
@@ -183,49 +239,47 @@ def merge(versions: Sequence[ItemVersion]) -> Merge:
     return Merge(list(versions), list(materials.values()), list(fields.values()))
 
 
-def versions_for(theme_items: Iterable[ThemeItem]) -> dict[int, ItemVersion]:
-    """{theme item id: the guide in force of its item}; items with none are left out."""
-    theme_items = list(theme_items)
-    by_item = {
-        v.item_id: v
-        for v in versions_in_force().filter(item__in=[ti.item_id for ti in theme_items])
-    }
-    return {ti.pk: by_item[ti.item_id] for ti in theme_items if ti.item_id in by_item}
-
-
 @dataclass
 class StagePlan:
-    """A stage of a theme (or the whole theme when it has no stages): its items' guides and
-    their merge."""
+    """A stage of a theme (or the whole theme when it has no stages): the items of it that
+    apply and their guides merged."""
 
-    stage: object | None
+    stage: ThemeStage | None
     theme_items: list[ThemeItem]
     merge: Merge
 
 
-def theme_plan(theme: Theme, answers: Mapping[int, Iterable[int]] | None = None) -> list[StagePlan]:
-    """What the theme asks of an applicant, stage by stage. Load `theme` with
-    theme_with_items()."""
+@dataclass
+class ThemePlan:
+    """What a theme asks of an applicant: the items that apply, stage by stage and merged
+    as a whole (the reduction the theme reports)."""
+
+    theme_items: list[ThemeItem]
+    stages: list[StagePlan]
+    whole: Merge
+    guides: dict[int, ItemVersion]
+    """{item id: guide in force} for every item of the theme, applying or not; an item
+    without one is not offered at present."""
+
+
+def theme_plan(theme: Theme, answers: Mapping[int, Iterable[int]] | None = None) -> ThemePlan:
+    """What the theme asks of an applicant who gave `answers` (every item without answers).
+    Load `theme` with theme_with_items(); the guides in force take one query and its
+    prefetches."""
     chosen = items_for_answers(theme, answers)
-    versions = versions_for(chosen)
-    stages = list(theme.stages.all()) or [None]
-    plans = []
-    for stage in stages:
+    guides = {
+        v.item_id: v
+        for v in versions_in_force().filter(item__in=[ti.item_id for ti in theme.theme_items.all()])
+    }
+
+    def merged(theme_items: list[ThemeItem]) -> Merge:
+        return merge([guides[ti.item_id] for ti in theme_items if ti.item_id in guides])
+
+    stages = []
+    for stage in list(theme.stages.all()) or [None]:
         in_stage = [ti for ti in chosen if stage is None or ti.stage_id == stage.pk]
-        plans.append(
-            StagePlan(
-                stage,
-                in_stage,
-                merge([versions[ti.pk] for ti in in_stage if ti.pk in versions]),
-            )
-        )
-    return plans
-
-
-def theme_merge(theme: Theme, answers: Mapping[int, Iterable[int]] | None = None) -> Merge:
-    """The whole theme merged at once (the reduction the theme page reports)."""
-    versions = versions_for(items_for_answers(theme, answers))
-    return merge(list(versions.values()))
+        stages.append(StagePlan(stage, in_stage, merged(in_stage)))
+    return ThemePlan(chosen, stages, merged(chosen), guides)
 
 
 def status_counts() -> dict[str, int]:

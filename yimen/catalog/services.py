@@ -264,16 +264,32 @@ def draft_update(
     return draft
 
 
-def after_admin_edit(*, version: ItemVersion, actor, changed: Iterable[str]) -> None:
+@transaction.atomic
+def after_admin_edit(
+    *,
+    version: ItemVersion,
+    actor,
+    changes: Mapping[str, list],
+    parts: Mapping[str, Mapping[str, int]],
+) -> None:
     """The admin saves a draft and its inline parts through Django's forms (each row
-    validated by the model); this re-checks the guide and audits the edit."""
+    validated by the model); this re-checks the guide and audits the edit as the API's is:
+    `changes` is {field: [old, new]}, `parts` {"materials": {"added": 1, "changed": 0,
+    "deleted": 2}, ...} for the part lists that changed. An edit that changed nothing is
+    not recorded."""
+    if not changes and not parts:
+        return
     findings = refresh_derived(version)
     _record(
         action="catalog.version.update",
         obj=version,
         actor=actor,
         channel="admin",
-        payload={"fields": sorted(changed), "findings": [f.code for f in findings]},
+        payload={
+            "changes": dict(changes),
+            "parts": {name: dict(counts) for name, counts in parts.items()},
+            "findings": [f.code for f in findings],
+        },
     )
 
 

@@ -6,6 +6,7 @@ Drafts are shown only to the catalogue admins who may edit them, with the checke
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
@@ -16,7 +17,14 @@ from .choices import Node, ThemeCategory, VersionStatus
 from .forms import TAG_GROUPS, TAGS, TARGETS, ItemFilterForm
 from .models import ItemVersion
 from .permissions import can_edit_department
-from .selectors import theme_merge, theme_plan, theme_with_items, themes_in_force, versions_in_force
+from .selectors import (
+    answers_given,
+    theme_plan,
+    theme_with_items,
+    themes_counted,
+    themes_in_force,
+    versions_in_force,
+)
 
 PAGE_SIZE = 20
 
@@ -47,7 +55,7 @@ def index(request):
             for group, tags in TAG_GROUPS
         ],
         "departments": departments,
-        "themes": themes_in_force().annotate(count=Count("theme_items")),
+        "themes": themes_counted(),
     }
     return render(request, "catalog/index.html", context)
 
@@ -108,7 +116,7 @@ def _guide(request, version: ItemVersion):
 
 def themes(request):
     """The themes, by category."""
-    listed = list(themes_in_force().annotate(count=Count("theme_items")))
+    listed = list(themes_counted())
     groups = [
         (label, [t for t in listed if t.category == value])
         for value, label in ThemeCategory.choices
@@ -117,26 +125,35 @@ def themes(request):
 
 
 def theme(request, code):
-    """A theme: its stages and items, its scenario questions, and its one material set and
-    one form with how much they save."""
+    """A theme: its scenario questions as a form, the items that apply to the answers given
+    (every item before any), and their one material set and one form with how much they
+    save. Answers are `answer=<option id>`, repeated; a blank one only says the applicant
+    answered (so that answering none of the options narrows the list too)."""
     theme = theme_with_items(get_object_or_404(themes_in_force(), code=code))
-    plans = theme_plan(theme)
-    whole = theme_merge(theme)
-    guides = {v.item_id: v for v in whole.versions}
+    answers, errors = None, []
+    if "answer" in request.GET:
+        try:
+            answers = answers_given(theme, request.GET.getlist("answer"))
+        except ValidationError as exc:
+            errors = exc.messages
+    plan = theme_plan(theme, answers)
     questions = list(theme.questions.all())
     for question in questions:
         for option in question.options.all():
             option.guides = [
-                guides[ti.item_id] for ti in option.theme_items.all() if ti.item_id in guides
+                plan.guides[ti.item_id]
+                for ti in option.theme_items.all()
+                if ti.item_id in plan.guides
             ]
-    for plan in plans:
-        for theme_item in plan.theme_items:
-            theme_item.guide = guides.get(theme_item.item_id)
+    for theme_item in plan.theme_items:
+        theme_item.guide = plan.guides.get(theme_item.item_id)
     context = {
         "theme": theme,
-        "plans": plans,
-        "staged": any(plan.stage for plan in plans),
-        "whole": whole,
+        "plan": plan,
+        "staged": any(stage.stage for stage in plan.stages),
         "questions": questions,
+        "answered": answers is not None,
+        "chosen": {option for options in (answers or {}).values() for option in options},
+        "errors": errors,
     }
-    return render(request, "catalog/theme.html", context)
+    return render(request, "catalog/theme.html", context, status=400 if errors else 200)

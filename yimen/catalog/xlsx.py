@@ -6,11 +6,13 @@ its cells (行政许可, 即办件, 是/否…) are fixed Chinese vocabulary def
 language of the person exporting: a file exported under one language imports under any
 other. Import also accepts the codes (`licence`, `immediate`) in place of the words.
 
-Import runs in two phases. First every cell of every sheet is read and checked, and every
-reference (department, region, window category, material type, dictionary key) resolved;
-if any row is wrong nothing is written. Then, in one transaction, the library rows and the
-items are written through the services; an error a service raises is mapped back to its
-sheet, row and column, and the whole transaction is rolled back.
+Import reports every problem of a file in one run. First every cell of every sheet is read
+and checked, and every reference (department, region, window category, material type,
+dictionary key) resolved. Then, in one transaction, the library rows and every item whose
+rows were read cleanly are written through the services, so that the services' own checks
+(the models' rules, the blocking quality findings of a published row) run too; an error a
+service raises is mapped back to its sheet, row and column, and the import goes on with
+the next item. If anything was wrong the transaction is rolled back: nothing is written.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -56,7 +58,6 @@ from .models import (
     ItemVersion,
     MaterialType,
     ServiceItem,
-    implementation_code_error,
 )
 
 # --- the vocabulary of the template ------------------------------------------------------------
@@ -258,7 +259,8 @@ REVIEW_STEPS = Sheet(
 )
 MATERIAL_TYPES = Sheet(
     "材料目录",
-    "共用材料库：每种材料一行，以材料类型编码为键；空白表格和样表文件不在本文件中。",
+    "共用材料库：每种材料一行，以材料类型编码为键；空白表格和样表文件不在本文件中，"
+    "须在管理后台上传。",
     (
         Column("code", "材料类型编码", KEY, width=20, required=True, note="字母、数字、- 和 _"),
         Column("name", "材料类型名称", width=30),
@@ -310,7 +312,7 @@ RULES = (
     "导入：材料目录、字段字典按编码新增或更新；事项按实施编码新增，或在内容变化时生成新草稿；"
     "状态为“已发布”的事项随即发布（质量检查有阻断性问题则报错），“已下架”的发布后下架。"
     "与现有最新版本相同的行不作任何修改。",
-    "任何一行有错误，整个文件都不导入；错误逐行列出工作表、行号、列和原因。",
+    "任何一行有错误，整个文件都不导入；一次列出全部错误，写明工作表、行号、列和原因。",
     "文件中没有的事项不会被删除或下架。主题（一件事）不在本文件中。",
     "每个事项只导出最新版本，不含历史版本。",
 )
@@ -737,31 +739,38 @@ def import_catalogue(
     dry_run: bool = False,
 ) -> ImportReport:
     """Apply a workbook to the catalogue in one transaction. Raises ImportFailed listing
-    every bad row, and writes nothing, when any row is wrong. A dry run checks and counts
-    everything, then rolls back. `progress(iterable, desc=..., total=...)` may wrap the loops
-    (e.g. a progress bar)."""
+    every problem of the file (in sheet, row and column order), and writes nothing, when any
+    row is wrong. A dry run checks and counts everything, then rolls back.
+    `progress(iterable, desc=..., total=...)` may wrap the loops (e.g. a progress bar)."""
     run = _Import(actor=actor, channel=channel, progress=progress or _no_progress)
     tables = _open(source)
     run.check(tables)
-    if run.errors:
-        raise ImportFailed(run.errors)
     with transaction.atomic():
         report = run.write()
         if run.errors:
-            raise ImportFailed(run.errors)
+            raise ImportFailed(sorted(run.errors, key=_position))  # and roll back
         if dry_run:
             report.dry_run = True
             transaction.set_rollback(True)
     return report
 
 
+def _position(error: RowError) -> tuple:
+    """Where an error is in the file, for listing them in reading order."""
+    sheets = [sheet.name for sheet in SHEETS]
+    column = column_index_from_string(error.letter) if error.letter else 0
+    return sheets.index(error.sheet), error.row, column
+
+
 class _Import:
     def __init__(self, *, actor, channel: str, progress):
         self.actor, self.channel, self.progress = actor, channel, progress
         self.errors: list[RowError] = []
+        self.bad_rows: set[tuple[str, int]] = set()  # (sheet, row) of each error
         self.tables: dict[str, _Table] = {}
 
     def error(self, sheet: Sheet, row: int, name: str | None, reason) -> None:
+        self.bad_rows.add((sheet.name, row))
         column = sheet.column(name) if name else None
         if column is None:
             reason = f"{name}: {reason}" if name else str(reason)
@@ -869,8 +878,6 @@ class _Import:
                     "implementation_code",
                     gettext("This is already listed above."),
                 )
-            elif code and (problem := implementation_code_error(code)):
-                self.error(ITEMS, row.number, "implementation_code", problem)
             seen.add(code)
             department = self.departments.get(data.get("department"))
             if data.get("department") and department is None:
@@ -880,14 +887,6 @@ class _Import:
                     "department",
                     gettext("No department has the credit code %(uscc)s.")
                     % {"uscc": data["department"]},
-                )
-            elif department and code and not code.startswith(department.uscc):
-                self.error(
-                    ITEMS,
-                    row.number,
-                    "implementation_code",
-                    gettext("It must begin with the department's credit code %(uscc)s.")
-                    % {"uscc": department.uscc},
                 )
             if data.get("region") and data["region"] not in self.regions:
                 self.error(
@@ -927,7 +926,9 @@ class _Import:
         return checked
 
     def _check_parts(self) -> None:
-        by_code = {row.code: row for row in self.items}
+        by_code: dict[str, _ItemRow] = {}
+        for row in self.items:
+            by_code.setdefault(row.code, row)  # a repeated row is refused; parts go to the first
         known = {
             "materials": (
                 "material_type",
@@ -970,7 +971,7 @@ class _Import:
             for rows in item.parts.values():
                 rows.sort(key=lambda r: r.data.get("order") or 0)
 
-    # --- phase two: write --------------------------------------------------------------------
+    # --- phase two: write (rolled back if any row is wrong) ------------------------------------
 
     def write(self) -> ImportReport:
         report = ImportReport()
@@ -987,8 +988,11 @@ class _Import:
             )
         }
         for row in self.progress(self.items, desc=gettext("Writing items"), total=len(self.items)):
+            if not self._read_cleanly(row):
+                continue  # its content is not known: its errors are reported, the rest waits
             try:
-                changed = self._write_item(row, latest.get(row.code))
+                with transaction.atomic():
+                    changed = self._write_item(row, latest.get(row.code))
             except ValidationError as exc:
                 self.validation_error(ITEMS, row.number, exc, rename=self._renamer(row))
                 continue
@@ -1000,6 +1004,13 @@ class _Import:
             else:
                 tally.unchanged += 1
         return report
+
+    def _read_cleanly(self, row: _ItemRow) -> bool:
+        """Whether the item's row and the rows of its parts passed phase one."""
+        rows = [(ITEMS, row)] + [
+            (PART_SHEETS[keyword], part) for keyword, parts in row.parts.items() for part in parts
+        ]
+        return all((sheet.name, r.number) not in self.bad_rows for sheet, r in rows)
 
     def _write_library(self, rows: list[_LibraryRow], tally: Tally, create):
         for row in rows:

@@ -558,6 +558,7 @@ class ThemeItemSerializer(serializers.Serializer):
 
 
 class ScenarioOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("What to give as `answer` to choose it."))
     text = serializers.CharField()
     items = serializers.ListField(
         child=serializers.CharField(),
@@ -566,6 +567,7 @@ class ScenarioOptionSerializer(serializers.Serializer):
 
 
 class ScenarioQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
     text = serializers.CharField()
     multiple = serializers.BooleanField()
     options = ScenarioOptionSerializer(many=True)
@@ -582,37 +584,52 @@ class ThemeDetailSerializer(serializers.Serializer):
     promised_limit = serializers.IntegerField(allow_null=True)
     denial_blocks_all = serializers.BooleanField()
     stages = ThemeStageSerializer(many=True)
+    answers = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text=_(
+            "The options answered, by id; empty (null) when no answer was given and every "
+            "item is listed."
+        ),
+    )
     items = ThemeItemSerializer(
-        many=True, help_text=_("Items that no answer names apply to everyone.")
+        many=True,
+        help_text=_(
+            "The items that apply to the answers: those no answer names, and those the "
+            "options chosen name."
+        ),
     )
     questions = ScenarioQuestionSerializer(many=True)
-    reduction = ReductionSerializer(help_text=_("The whole theme merged at once."))
+    reduction = ReductionSerializer(
+        help_text=_("The items that apply merged at once, every stage together.")
+    )
 
 
-def theme_detail(theme, plans, whole) -> dict:
+def theme_detail(theme, plan, answers=None) -> dict:
     """The data of ThemeDetailSerializer, from a theme loaded with
-    selectors.theme_with_items(), its plan (selectors.theme_plan()) and its whole merge."""
-    in_force = {v.item_id: v for plan in plans for v in plan.merge.versions}
-    code_of = {}
+    selectors.theme_with_items(), its plan for `answers` (selectors.theme_plan()) and those
+    answers ({question id: [option ids]}, None when none were given)."""
+    code_of = {ti.pk: ti.item.implementation_code for ti in theme.theme_items.all()}
     items = []
-    for theme_item in theme.theme_items.all():
-        item, version = theme_item.item, in_force.get(theme_item.item_id)
-        code_of[theme_item.pk] = item.implementation_code
+    for theme_item in plan.theme_items:
+        version = plan.guides.get(theme_item.item_id)
         items.append(
             {
-                "implementation_code": item.implementation_code,
+                "implementation_code": code_of[theme_item.pk],
                 "name": version.name if version else None,
-                "department": item.department.name,
+                "department": theme_item.item.department.name,
                 "stage": theme_item.stage.order if theme_item.stage else None,
                 "in_force": version is not None,
             }
         )
     questions = [
         {
+            "id": question.pk,
             "text": question.text,
             "multiple": question.multiple,
             "options": [
                 {
+                    "id": option.pk,
                     "text": option.text,
                     "items": [
                         code_of[ti.pk] for ti in option.theme_items.all() if ti.pk in code_of
@@ -625,20 +642,23 @@ def theme_detail(theme, plans, whole) -> dict:
     ]
     stages = [
         {
-            "order": plan.stage.order,
-            "name": plan.stage.name,
-            "description": plan.stage.description,
-            "reduction": plan.merge,
+            "order": stage_plan.stage.order,
+            "name": stage_plan.stage.name,
+            "description": stage_plan.stage.description,
+            "reduction": stage_plan.merge,
         }
-        for plan in plans
-        if plan.stage is not None
+        for stage_plan in plan.stages
+        if stage_plan.stage is not None
     ]
     fields = ("code", "name", "category", "target", "description", "promised_limit")
     return {
         **{name: getattr(theme, name) for name in fields},
         "denial_blocks_all": theme.denial_blocks_all,
         "stages": stages,
+        "answers": None
+        if answers is None
+        else [o for options in answers.values() for o in options],
         "items": items,
         "questions": questions,
-        "reduction": whole,
+        "reduction": plan.whole,
     }

@@ -5,14 +5,16 @@ Catalogue admins work on versions: create an item, edit its draft, publish, with
 a new draft or throw one away; an admin limited to departments sees and touches only theirs.
 """
 
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -33,7 +35,7 @@ from ..choices import (
     TongbanScope,
     VersionStatus,
 )
-from ..models import FieldDefinition, ItemVersion, MaterialType, Theme
+from ..models import FieldDefinition, ItemVersion, MaterialType
 from ..permissions import can_edit_department
 from . import serializers as s
 from .permissions import CatalogueAdmin, editable
@@ -48,6 +50,27 @@ PARTS = ("materials", "form_fields", "review_steps")
 def _search(queryset, name, value):
     """Ranks by relevance (search.rank); declared last so it orders what the others kept."""
     return search.rank(queryset, value)
+
+
+class YesNoField(forms.NullBooleanField):
+    """true or false (1 or 0); anything else is an error rather than a filter left out."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if str(value).lower() not in self.VALUES:
+            raise DjangoValidationError(_("Give true or false."), code="invalid")
+        return self.VALUES[str(value).lower()]
+
+
+class YesNoFilter(filters.BooleanFilter):
+    field_class = YesNoField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
 
 
 class VersionFilter(filters.FilterSet):
@@ -70,12 +93,12 @@ class ItemFilter(VersionFilter):
     item_type = filters.ChoiceFilter(choices=ItemType.choices)
     online_depth = filters.ChoiceFilter(choices=OnlineDepth.choices)
     handling_type = filters.ChoiceFilter(choices=HandlingType.choices)
-    zero_visit = filters.BooleanFilter(label=_("Zero visits"))
-    zero_submission = filters.BooleanFilter(label=_("Zero paper"))
-    on_the_spot = filters.BooleanFilter(label=_("Done on the spot"))
-    online = filters.BooleanFilter(label=_("Done online"))
-    one_visit = filters.BooleanFilter(label=_("Done in one visit"))
-    nearby = filters.BooleanFilter(label=_("Done nearby"))
+    zero_visit = YesNoFilter(label=_("Zero visits"))
+    zero_submission = YesNoFilter(label=_("Zero paper"))
+    on_the_spot = YesNoFilter(label=_("Done on the spot"))
+    online = YesNoFilter(label=_("Done online"))
+    one_visit = YesNoFilter(label=_("Done in one visit"))
+    nearby = YesNoFilter(label=_("Done nearby"))
     tongban = filters.ChoiceFilter(
         choices=[c for c in TongbanScope.choices if c[0]], label=_("Handled anywhere")
     )
@@ -109,7 +132,7 @@ class ThemeFilter(filters.FilterSet):
 
 
 class LibraryFilter(filters.FilterSet):
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
     holder_kind = filters.ChoiceFilter(choices=HolderKind.choices)
 
 
@@ -141,12 +164,16 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
     """The published guides (办事指南) of the service items: anyone may read them."""
 
     permission_classes = [AllowAny]
-    queryset = selectors.versions_in_force()
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = ItemFilter
     ordering_fields = ["name", "published_at"]
     lookup_field = "item__implementation_code"
     lookup_url_kwarg = "implementation_code"
+
+    def get_queryset(self):
+        versions = selectors.versions_in_force()
+        # The list shows no materials, form fields or review steps.
+        return versions.prefetch_related(None) if self.action == "list" else versions
 
     def get_serializer_class(self):
         return s.ItemDetailSerializer if self.action == "retrieve" else s.ItemSummarySerializer
@@ -154,7 +181,23 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary=_("Themes")),
-    retrieve=extend_schema(summary=_("A theme"), responses=s.ThemeDetailSerializer),
+    retrieve=extend_schema(
+        summary=_("A theme"),
+        parameters=[
+            OpenApiParameter(
+                "answer",
+                OpenApiTypes.INT,
+                many=True,
+                description=_(
+                    "The id of an option the applicant chose, once per option: the items, "
+                    "stages and reduction are then those of the answers. An empty value "
+                    "answers nothing (only the items no option names apply); without the "
+                    "parameter every item is listed."
+                ),
+            )
+        ],
+        responses=s.ThemeDetailSerializer,
+    ),
 )
 @extend_schema(tags=TAGS)
 class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -168,21 +211,20 @@ class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
     def get_queryset(self):
-        themes = selectors.themes_in_force()
         if self.action == "list":
-            # Counting groups the rows, and a grouped query drops the model's ordering.
-            themes = (
-                themes.annotate(item_count=Count("theme_items"))
-                .order_by(*Theme._meta.ordering)
-                .prefetch_related("stages")
-            )
-        return themes
+            return selectors.themes_counted().prefetch_related("stages")
+        return selectors.themes_in_force()
 
     def retrieve(self, request, *args, **kwargs):
         theme = selectors.theme_with_items(self.get_object())
-        plans = selectors.theme_plan(theme)
-        whole = selectors.merge([v for plan in plans for v in plan.merge.versions])
-        return Response(s.ThemeDetailSerializer(s.theme_detail(theme, plans, whole)).data)
+        answers = None
+        if "answer" in request.query_params:
+            try:
+                answers = selectors.answers_given(theme, request.query_params.getlist("answer"))
+            except DjangoValidationError as exc:
+                raise ValidationError(exc.message_dict) from exc
+        plan = selectors.theme_plan(theme, answers)
+        return Response(s.ThemeDetailSerializer(s.theme_detail(theme, plan, answers)).data)
 
 
 @extend_schema_view(list=extend_schema(summary=_("Material library")))
