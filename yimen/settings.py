@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yimen.common.tasks.check_calendar_coverage",
         "schedule": 24 * 3600,
     },
+    # The 5-working-day acceptance rule and overdue 容缺 commitments (yimen.cases.rules).
+    "cases-sweep": {
+        "task": "yimen.cases.tasks.sweep_cases",
+        "schedule": 15 * 60,
+    },
 }
 
 # --- Yimen ----------------------------------------------------------------------------------
@@ -207,6 +212,7 @@ YIMEN_CLOCK_YELLOW_HOURS = env.int("YIMEN_CLOCK_YELLOW_HOURS", default=2)
 YIMEN_CLOCK_YELLOW_RATIO = env.float("YIMEN_CLOCK_YELLOW_RATIO", default=0.2)
 # From this day of the year on, system admins are warned if next year's calendar is missing.
 YIMEN_CALENDAR_WARN_FROM = env.str("YIMEN_CALENDAR_WARN_FROM", default="10-01")
+YIMEN_PUBLIC_URL = env.str("YIMEN_PUBLIC_URL", default="http://127.0.0.1:8000")  # QR codes
 
 # --- Security headers, logging --------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -66,6 +66,12 @@ def performers(user, case) -> set[str]:
     return found
 
 
+def may_open_files(user, case) -> bool:
+    """Uploaded papers are for the applicant and the staff who work on the case; a
+    supervisor sees that they exist, not what they say."""
+    return user is not None and bool(performers(user, case) - {Performer.SYSTEM})
+
+
 def may_perform(user, case, transition: Transition) -> bool:
     return bool(performers(user, case) & transition.performers)
 
@@ -81,10 +87,11 @@ def visible_cases(user, cases: QuerySet) -> QuerySet:
         return cases.none()
     if user.is_superuser:
         return cases
-    seen = Q(applicant__user=user)
+    # The clerk who accepted a case keeps it, even after leaving its window category.
+    seen = Q(applicant__user=user) | Q(accepted_by=user)
     categories = window_categories_for(user)
     if categories:
-        seen |= Q(window_category__in=categories) | Q(accepted_by=user)
+        seen |= Q(window_category__in=categories)
     departments = departments_for(user, Role.REVIEWER, Role.DEPARTMENT_HEAD)
     if departments:
         seen |= Q(department__in=departments)

@@ -31,9 +31,11 @@ from yimen.catalog.models import ItemVersion, Material
 from yimen.common import audit, clocks, workdays
 from yimen.common.choices import Channel
 from yimen.org.choices import Role
+from yimen.org.roles import window_categories_for
 
 from . import documents, permissions, workflow
 from .choices import (
+    FINAL_STATES,
     CaseStatus,
     ClockPurpose,
     DeliveryMethod,
@@ -210,6 +212,17 @@ def _record(case: Case, *, action: str, actor, channel: str, acting=(), from_sta
     )
 
 
+def _require_submitter(*, applicant, version: ItemVersion, submitted_by, channel: str) -> None:
+    """At a window, a clerk of the item's window category submits for anyone; elsewhere
+    applicants submit for themselves."""
+    if channel == Channel.WINDOW:
+        allowed = version.window_category_id in window_categories_for(submitted_by)
+    else:
+        allowed = applicant.user_id is not None and applicant.user_id == submitted_by.pk
+    if not allowed:
+        raise PermissionDenied(_("You may not apply for this applicant here."))
+
+
 def case_submit(
     *,
     applicant,
@@ -218,12 +231,17 @@ def case_submit(
     channel: str,
     form_data: Mapping[str, Any],
     uploads: Sequence[Upload] = (),
+    originals: Sequence[Material] = (),
     idempotency_key: str = "",
 ) -> Case:
     """A new case of `applicant` for the guide `version`. Online, an item with online
     pre-review waits for it; every other item counts as received at once (the acceptance
-    clock starts). At the window the clerk received the materials in person. A second
-    submission with the same idempotency key returns the first case."""
+    clock starts). At the window the clerk received the materials in person: `originals`
+    are those whose original the clerk saw, with a scan among `uploads` or without one. A
+    second submission with the same idempotency key returns the first case."""
+    _require_submitter(
+        applicant=applicant, version=version, submitted_by=submitted_by, channel=channel
+    )
     key = (idempotency_key or "").strip()[:64]
     if key and (
         done := Case.objects.filter(submitted_by=submitted_by, idempotency_key=key).first()
@@ -239,6 +257,10 @@ def case_submit(
     cleaned, form_errors = _clean_form(version, form_data)
     errors.update(form_errors)
     errors.update(_check_uploads(version, uploads))
+    if originals and channel != Channel.WINDOW:
+        errors["originals"] = [_("Originals are seen at a window only.")]
+    elif originals and not {m.pk for m in originals} <= {m.pk for m in version.materials.all()}:
+        errors["originals"] = [_("This material is not asked for by the guide.")]
     if errors:
         raise ValidationError(errors)
     try:
@@ -250,6 +272,7 @@ def case_submit(
                 channel=channel,
                 form_data=cleaned,
                 uploads=uploads,
+                originals=originals,
                 key=key,
             )
     except IntegrityError:
@@ -261,7 +284,9 @@ def case_submit(
         raise
 
 
-def _create_case(*, applicant, version, submitted_by, channel, form_data, uploads, key) -> Case:
+def _create_case(
+    *, applicant, version, submitted_by, channel, form_data, uploads, originals, key
+) -> Case:
     now = timezone.now()
     item = version.item
     prereview = channel != Channel.WINDOW and version.online_depth == OnlineDepth.ONLINE_PREREVIEW
@@ -280,12 +305,29 @@ def _create_case(*, applicant, version, submitted_by, channel, form_data, upload
         submitted_at=now,
     )
     _store_uploads(case, uploads, submitted_by)
+    _record_originals(case, originals, submitted_by)
     if case.status == CaseStatus.RECEIVED:
         _mark_received(case, now, submitted_by)
         case.save(update_fields=["received_at", "acceptance_clock"])
     acting = [Performer.CLERK] if channel == Channel.WINDOW else [Performer.APPLICANT]
     _record(case, action="submit", actor=submitted_by, channel=channel, acting=acting)
     return case
+
+
+def _record_originals(case: Case, originals: Sequence[Material], actor) -> None:
+    """Originals seen at the window: a scan of one is marked so, the rest are recorded as
+    provided without a file."""
+    seen = {m.pk: m for m in originals}
+    if not seen:
+        return
+    case.materials.filter(material__in=seen).update(original_seen=True)
+    scanned = set(case.materials.values_list("material_id", flat=True))
+    CaseMaterial.objects.bulk_create(
+        CaseMaterial(case=case, material=m, state=MaterialState.PROVIDED, original_seen=True,
+                     updated_by=actor)
+        for pk, m in seen.items()
+        if pk not in scanned
+    )  # fmt: skip
 
 
 def _mark_received(case: Case, now: dt.datetime, actor) -> None:
@@ -301,6 +343,13 @@ def _mark_received(case: Case, now: dt.datetime, actor) -> None:
 
 
 # --- the shared step --------------------------------------------------------------------------
+
+
+def _require_performer(case: Case, action: str, actor) -> None:
+    """Who may act is told before what is wrong with the input (checked again under the
+    lock by _step)."""
+    if not permissions.performers(actor, case) & workflow.TRANSITIONS[action].performers:
+        raise PermissionDenied(_("You may not do this on this case."))
 
 
 @contextmanager
@@ -480,6 +529,7 @@ def request_correction(
 ) -> Case:
     """One-time notice of everything to correct (一次性告知): each item names a material of
     the guide (or none, for the form) and what is wrong. The acceptance clock pauses."""
+    _require_performer(case, "request_correction", actor)
     if not items or not all((i.get("problem") or "").strip() for i in items):
         raise ValidationError({"items": _("List every material to correct, with its problem.")})
     reason = "；".join(f"{i.get('material', '')}：{i['problem'].strip()}" for i in items)
@@ -504,6 +554,7 @@ def resubmit(
 ) -> Case:
     """The corrected materials: back to receipt (the acceptance clock resumes) or, before
     receipt, back to pre-review."""
+    _require_performer(case, "resubmit", actor)
     if errors := _check_uploads(case.item_version, uploads):
         raise ValidationError(errors)
     with _step(case, "resubmit", actor=actor, channel=channel) as step:
@@ -516,9 +567,12 @@ def resubmit(
     return case
 
 
-def deem_accepted(*, case: Case) -> Case:
+def deem_accepted(*, case: Case, now: dt.datetime | None = None) -> Case:
     """No decision within 5 working days of receipt: accepted from the day of receipt."""
     with _step(case, "deem_accepted", actor=None, channel=Channel.SYSTEM) as step:
+        # Checked under the lock: a correction may have paused the clock meanwhile.
+        if not acceptance_overdue(step.case, now=now):
+            raise ValidationError({"status": _("The acceptance period has not run out.")})
         _start_decision(step, accepted_at=step.case.received_at, actor=None)
         step.set(deemed_accepted=True)
         documents.issue(
@@ -546,10 +600,10 @@ def deem_overdue_acceptances(*, now: dt.datetime | None = None) -> int:
     count = 0
     for pk in list(overdue):
         try:
-            deem_accepted(case=Case.objects.get(pk=pk))
+            deem_accepted(case=Case.objects.get(pk=pk), now=now)
             count += 1
-        except workflow.TransitionRefused:
-            continue  # decided meanwhile
+        except ValidationError:
+            continue  # decided, or paused for corrections, meanwhile
     return count
 
 
@@ -578,6 +632,7 @@ def send_back(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -
 def suspend(*, case: Case, actor, kind: str, reason: str, channel: str = Channel.ADMIN) -> Case:
     """A special procedure (特别程序, Art. 45): the decision clock pauses; the applicant is
     told in writing."""
+    _require_performer(case, "suspend", actor)
     if kind not in PauseKind.values or kind == PauseKind.CORRECTION:
         raise ValidationError({"kind": _("Choose the kind of special procedure.")})
     with _step(case, "suspend", actor=actor, channel=channel, reason=reason) as step:
@@ -605,6 +660,8 @@ def extend(
 ) -> Case:
     """延期: the department head adds working days with a written reason. The promised limit
     plus every extension may not pass the statutory limit plus its 10-day extension."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValidationError({"days": _("Extend by a whole number of days, at least 1.")})
     with _step(case, "extend", actor=actor, channel=channel, reason=reason) as step:
         version = step.case.item_version
         clock = step.case.decision_clock
@@ -706,7 +763,10 @@ def supply_tolerated(
     """Materials promised under 容缺受理 arrive (as files, or as originals seen at the window)."""
     if errors := _check_uploads(case.item_version, uploads):
         raise ValidationError(errors)
+    materials = list(materials)
     with _step(case, "supply_tolerated", actor=actor, channel=channel) as step:
+        if materials and Performer.CLERK not in permissions.performers(actor, step.case):
+            raise PermissionDenied(_("Only the window records originals it has seen."))
         arrived = {u.material.pk for u in uploads} | {m.pk for m in materials}
         pending = step.case.materials.filter(state=MaterialState.TOLERATED, material__in=arrived)
         if not pending.exists():
@@ -742,6 +802,7 @@ def deliver(
 ) -> Case:
     """送达: at the window (the applicant signs the proof of service), by post with a tracking
     number, or electronically."""
+    _require_performer(case, "deliver", actor)
     if method not in DeliveryMethod.values:
         raise ValidationError({"method": _("Choose how the result is delivered.")})
     if method == DeliveryMethod.POST and not tracking_number.strip():
@@ -771,8 +832,10 @@ def evaluate(
     *, case: Case, actor, rating: int, comment: str = "", channel: str = Channel.ONLINE
 ) -> Case:
     """好差评: five levels; the two lowest need a reason. One rating per case."""
+    _require_performer(case, "evaluate", actor)
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise ValidationError({"rating": _("Rate from 1 (very poor) to 5 (very good).")})
+    comment = comment or ""
     if rating <= 2 and not comment.strip():
         raise ValidationError({"comment": _("Tell us what went wrong.")})
     with _step(case, "evaluate", actor=actor, channel=channel, reason=comment) as step:
@@ -793,7 +856,7 @@ def archive(*, case: Case, actor=None, channel: str = Channel.SYSTEM) -> Case:
 
 
 def _stop_running_clocks(case: Case, now: dt.datetime) -> None:
-    for clock in (case.acceptance_clock, case.decision_clock):
+    for clock in (case.acceptance_clock, case.decision_clock, case.delivery_clock):
         if clock is not None and clock.status != clock.Status.STOPPED:
             clocks.clock_stop(clock=clock, at=max(now, clock.started_at))
 
@@ -826,6 +889,10 @@ def overdue_commitments(*, today: dt.date | None = None):
     """Cases whose promised materials are past their supply date (for the supervisor's
     alert and, where the department decides so, termination)."""
     today = today or timezone.localdate()
-    return Case.objects.filter(
-        materials__state=MaterialState.TOLERATED, materials__supply_by__lt=today
-    ).distinct()
+    return (
+        Case.objects.filter(
+            materials__state=MaterialState.TOLERATED, materials__supply_by__lt=today
+        )
+        .exclude(status__in=FINAL_STATES)
+        .distinct()
+    )

@@ -87,7 +87,8 @@ TRANSITIONS: dict[str, Transition] = {
            {P.CLERK, P.SYSTEM}),
         _t("withdraw", _("Withdraw the application"), OPEN_STATES, {S.WITHDRAWN},
            Node.DECISION, {P.APPLICANT}, needs_reason=True),
-        _t("terminate", _("Terminate"), OPEN_STATES - {S.SUBMITTED, S.PREREVIEWED},
+        # An approved case too: its promised materials may never arrive (容缺受理).
+        _t("terminate", _("Terminate"), (OPEN_STATES - {S.SUBMITTED, S.PREREVIEWED}) | {S.APPROVED},
            {S.TERMINATED}, Node.DECISION, {P.REVIEWER, P.HEAD, P.SYSTEM}, needs_reason=True),
     )
 }  # fmt: skip

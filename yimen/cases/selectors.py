@@ -1,0 +1,205 @@
+"""Reads of the cases module for the applicant's pages and the case page: each loads what
+its page shows in a fixed number of queries, whatever the number of cases, materials,
+documents or events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from yimen.accounts.selectors import applicant_by_identifier
+from yimen.catalog.models import FormField, Material
+from yimen.common.audit import object_label
+from yimen.common.clock import ClockState
+from yimen.common.clocks import clock_state
+from yimen.common.models import AuditEvent, Clock
+
+from . import permissions
+from .choices import ClockPurpose
+from .models import Case, CaseMaterial
+from .workflow import TRANSITIONS
+
+CLOCK_FIELDS = ("acceptance_clock", "decision_clock", "delivery_clock")
+_CLOCK_PREFETCHES = [f"{c}__{part}" for c in CLOCK_FIELDS for part in ("pauses", "extensions")]
+
+
+def _with_clocks(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related(*CLOCK_FIELDS).prefetch_related(*_CLOCK_PREFETCHES)
+
+
+def case_page_queryset() -> QuerySet[Case]:
+    """Cases with everything the case page shows: the pinned guide with its materials, form
+    and chain, the case's materials and documents, and the clocks with their pauses and
+    extensions."""
+    return _with_clocks(
+        Case.objects.select_related(
+            "applicant",
+            "item_version__item",
+            "department",
+            "region",
+            "window_category",
+            "accepted_by",
+        ).prefetch_related(
+            Prefetch(
+                "materials",
+                queryset=CaseMaterial.objects.select_related("material__material_type"),
+            ),
+            "documents",
+            Prefetch(
+                "item_version__materials",
+                queryset=Material.objects.select_related("material_type"),
+            ),
+            Prefetch(
+                "item_version__form_fields", queryset=FormField.objects.select_related("field")
+            ),
+            "item_version__review_steps",
+        )
+    )
+
+
+def case_for_page(*, user, number: str) -> Case | None:
+    """The case numbered `number` if `user` may see it (None otherwise: not found and not
+    allowed look the same)."""
+    return permissions.visible_cases(user, case_page_queryset()).filter(number=number).first()
+
+
+def case_by_idempotency_key(*, user, key: str) -> Case | None:
+    """The case `user` already submitted with this key (a double submit)."""
+    key = (key or "").strip()[:64]
+    if not key:
+        return None
+    return Case.objects.filter(submitted_by=user, idempotency_key=key).first()
+
+
+def applicant_cases(*, applicant) -> QuerySet[Case]:
+    """我的办件: every case of the applicant, newest first, with what the list shows."""
+    return _with_clocks(
+        Case.objects.filter(applicant=applicant).select_related("item_version", "department")
+    )
+
+
+def progress_lookup(*, number: str, identifier: str) -> Case | None:
+    """办件查询: the case with this number whose applicant has exactly this ID number or
+    credit code; None when either does not match (the caller must not tell which)."""
+    number = (number or "").strip().upper()
+    applicant = applicant_by_identifier(identifier=identifier or "")
+    if not number or applicant is None:
+        return None
+    return (
+        _with_clocks(Case.objects.select_related("applicant", "item_version", "department"))
+        .filter(number=number, applicant=applicant)
+        .first()
+    )
+
+
+# --- clocks -------------------------------------------------------------------------------------
+
+
+def running_clock(case: Case) -> Clock | None:
+    """The clock that matters now: the first of acceptance, decision and delivery that has
+    not stopped (None once the case is past all of them)."""
+    for name in CLOCK_FIELDS:
+        clock = getattr(case, name)
+        if clock is not None and clock.status != Clock.Status.STOPPED:
+            return clock
+    return None
+
+
+def running_state(case: Case, *, now: dt.datetime | None = None) -> ClockState | None:
+    clock = running_clock(case)
+    return clock_state(clock, now=now) if clock is not None else None
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    label: str
+    clock: Clock
+    state: ClockState
+
+
+def clock_rows(case: Case, *, now: dt.datetime | None = None) -> list[ClockRow]:
+    """Every clock the case has started, with its state."""
+    rows = []
+    for name in CLOCK_FIELDS:
+        clock = getattr(case, name)
+        if clock is not None:
+            known = clock.purpose in ClockPurpose.values
+            label = ClockPurpose(clock.purpose).label if known else clock.purpose
+            rows.append(ClockRow(label, clock, clock_state(clock, now=now)))
+    return rows
+
+
+# --- what the case says -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a case's history, as the pages show it."""
+
+    at: dt.datetime
+    action: str
+    label: Any
+    who: Any
+    reason: str
+    status: str
+
+
+def _action_label(action: str):
+    name = action.removeprefix("case.")
+    if name == "submit":
+        return _("Application submitted")
+    found = TRANSITIONS.get(name)
+    return found.label if found else action
+
+
+def timeline(case: Case) -> list[Event]:
+    """The case's history from the audit chain, oldest first. Staff are named; the applicant
+    is called the applicant and the system the system."""
+    object_type, object_id = object_label(case)
+    events = AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by(
+        "occurred_at", "pk"
+    )
+    history = []
+    for event in events:
+        if event.actor_id is None:
+            who = _("System")
+        elif event.actor_id == case.applicant.user_id and not event.role:
+            who = _("Applicant")
+        else:
+            who = event.actor_label
+        history.append(
+            Event(
+                at=event.occurred_at,
+                action=event.action,
+                label=_action_label(event.action),
+                who=who,
+                reason=event.reason,
+                status=event.to_state,
+            )
+        )
+    return history
+
+
+def form_rows(case: Case) -> list[tuple[str, Any]]:
+    """The application form as (label, value) pairs, labelled by the pinned guide; values the
+    guide no longer names come last under their key."""
+    data = dict(case.form_data or {})
+    rows = []
+    for form_field in case.item_version.form_fields.all():
+        key = form_field.field.key
+        if key in data:
+            rows.append((form_field.field.label, _display(data.pop(key))))
+    rows.extend((key, _display(value)) for key, value in data.items())
+    return rows
+
+
+def _display(value) -> Any:
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return value
