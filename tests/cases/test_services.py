@@ -1263,3 +1263,20 @@ def test_an_approved_case_whose_promised_materials_never_came_can_be_terminated(
     case = scene.case_at(CaseStatus.APPROVED)
     services.terminate(case=case, actor=scene.head, reason="容缺材料逾期未补齐")
     assert case.status == CaseStatus.TERMINATED
+
+
+def test_an_item_checked_at_pickup_is_handed_over_at_the_window_after_the_originals():
+    # Given a granted case of an item handled with 原件核验
+    scene = Scene.make(online_depth=OnlineDepth.ORIGINAL_CHECK)
+    case = scene.case_at(CaseStatus.READY)
+    # Then it is not posted, nor handed over before the originals are checked
+    with pytest.raises(ValidationError) as refused:
+        services.deliver(case=case, actor=scene.clerk, method="post", tracking_number="EMS1")
+    assert "method" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        services.deliver(case=case, actor=scene.clerk, method="window")
+    assert "originals_checked" in refused.value.message_dict
+    # When the clerk checks them at the window
+    services.deliver(case=case, actor=scene.clerk, method="window", originals_checked=True)
+    assert case.status == CaseStatus.DELIVERED
+    assert all(m.original_seen for m in case.materials.exclude(file=""))

@@ -245,11 +245,17 @@ class DeliverForm(ActionForm):
         required=False,
         help_text=_("For delivery by post."),
     )
+    originals_checked = forms.BooleanField(
+        label=_("Originals checked against the files sent online"),
+        required=False,
+        help_text=_("Needed for items whose originals are checked at pickup."),
+    )
 
     def service_kwargs(self):
         return {
             "method": self.cleaned_data["method"],
             "tracking_number": self.cleaned_data["tracking_number"],
+            "originals_checked": self.cleaned_data["originals_checked"],
         }
 
 

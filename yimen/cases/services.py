@@ -798,17 +798,38 @@ def produce(*, case: Case, actor, channel: str = Channel.ADMIN) -> Case:
 
 
 def deliver(
-    *, case: Case, actor, method: str, tracking_number: str = "", channel: str = Channel.WINDOW
+    *,
+    case: Case,
+    actor,
+    method: str,
+    tracking_number: str = "",
+    originals_checked: bool = False,
+    channel: str = Channel.WINDOW,
 ) -> Case:
     """送达: at the window (the applicant signs the proof of service), by post with a tracking
-    number, or electronically."""
+    number, or electronically. An item handled with 原件核验 hands a granted result over at
+    the window only, once the clerk has checked the originals of the materials sent online."""
     _require_performer(case, "deliver", actor)
     if method not in DeliveryMethod.values:
         raise ValidationError({"method": _("Choose how the result is delivered.")})
     if method == DeliveryMethod.POST and not tracking_number.strip():
         raise ValidationError({"tracking_number": _("Give the post's tracking number.")})
+    check = case.status == CaseStatus.READY and (
+        case.item_version.online_depth == OnlineDepth.ORIGINAL_CHECK
+    )
+    if check and method != DeliveryMethod.WINDOW:
+        raise ValidationError(
+            {"method": _("The originals are checked at pickup: deliver at the window.")}
+        )
+    if check and not originals_checked:
+        raise ValidationError(
+            {"originals_checked": _("Check the originals against the files sent online first.")}
+        )
     with _step(case, "deliver", actor=actor, channel=channel) as step:
         now = timezone.now()
+        if check:
+            step.case.materials.exclude(file="").update(original_seen=True)
+            step.payload["originals_checked"] = True
         clocks.clock_stop(clock=step.case.delivery_clock, at=now)
         step.set(
             status=CaseStatus.DELIVERED,

@@ -727,6 +727,11 @@ class CaseDeliverSerializer(ActionInput):
     tracking_number = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text=_("Needed by post.")
     )
+    originals_checked = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Needed for items whose originals are checked at pickup (原件核验)."),
+    )
 
 
 class CaseEvaluateSerializer(ActionInput):
