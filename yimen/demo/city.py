@@ -139,6 +139,15 @@ STAFF = [
     ("supervisor", "罗振华", Role.SUPERVISOR, None),
     ("catalog", "谢雅婷", Role.CATALOGUE_ADMIN, None),
     ("disclosure", "邓丽君", Role.DISCLOSURE_OFFICER, "gov-data"),
+    # Added for the demo cases: a clerk of the construction windows, and the reviewers and
+    # heads of the departments whose items have cases. Keep new rows at the end.
+    ("clerk_build", "刘婉婷", Role.WINDOW_CLERK, ("city", "C01")),
+    ("head_cc", "冯志远", Role.DEPARTMENT_HEAD, "chancheng-market"),
+    ("head_build", "邱国强", Role.DEPARTMENT_HEAD, "housing"),
+    ("reviewer_hr", "方晓雯", Role.REVIEWER, "hrss"),
+    ("head_hr", "蔡明辉", Role.DEPARTMENT_HEAD, "hrss"),
+    ("reviewer_police", "彭家豪", Role.REVIEWER, "police"),
+    ("head_police", "唐卫东", Role.DEPARTMENT_HEAD, "police"),
 ]
 
 # Applicants. Persons: (name, district code, birth date, phone, username or None)

@@ -36,12 +36,14 @@ from yimen.catalog.models import (
     ThemeItem,
     ThemeStage,
 )
+from yimen.catalog.selectors import versions_in_force
 from yimen.common import audit
 from yimen.common.choices import Channel
 from yimen.org import services as org_services
 from yimen.org.choices import RegionLevel
 from yimen.org.models import Department, Hall, Membership, Region, Window, WindowCategory
 
+from . import cases as demo_cases
 from . import catalogue, city
 
 SYSTEM = {"channel": Channel.SYSTEM}
@@ -488,6 +490,14 @@ def load_themes(report: Report) -> None:
         report.add(_("themes"))
 
 
+def load_cases(report: Report) -> None:
+    """The demo cases (yimen.demo.cases), walked through the case services."""
+    codes = {entry["key"]: implementation_code(entry) for entry in catalogue.ITEMS}
+    by_code = {v.item.implementation_code: v for v in versions_in_force()}
+    if created := demo_cases.load({key: by_code[code] for key, code in codes.items()}):
+        report.add(_("cases"), created)
+
+
 STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("regions", load_regions),
     ("window categories", load_window_categories),
@@ -499,14 +509,25 @@ STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("field dictionary", load_field_dictionary),
     ("service items", load_service_items),
     ("themes", load_themes),
+    ("cases", load_cases),
 ]
+
+
+def _where(scope) -> str:
+    """Where a demo login works: its department, or its hall and window."""
+    if scope is None:
+        return ""
+    if isinstance(scope, tuple):
+        hall_key, number = scope
+        return f" · {next(h[1] for h in city.HALLS if h[0] == hall_key)} {number}"
+    return f" · {next(d[2] for d in city.DEPARTMENTS if d[0] == scope)}"
 
 
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(username, password, what the account is for), for the printed table."""
     rows = [
-        (username, city.DEMO_PASSWORD, f"{full_name} · {role.label}")
-        for username, full_name, role, _scope in city.STAFF
+        (username, city.DEMO_PASSWORD, f"{full_name} · {role.label}{_where(scope)}")
+        for username, full_name, role, scope in city.STAFF
     ]
     rows += [
         (p[4], city.DEMO_PASSWORD, f"{p[0]} · {ApplicantKind.PERSON.label}")
