@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -59,9 +59,11 @@ def next_number(region, *, day: dt.date | None = None) -> str:
     unique under concurrency: the counter row is locked (SQLite serialises writers)."""
     day = day or timezone.localdate()
     prefix = region.code[:6]
-    counter, _created = CaseCounter.objects.get_or_create(region_prefix=prefix, day=day)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    last = CaseCounter.objects.values_list("last", flat=True).get(pk=counter.pk)
+    counter = CaseCounter.objects.filter(region_prefix=prefix, day=day)
+    if not counter.update(last=F("last") + 1):  # the day's first case makes the row
+        CaseCounter.objects.get_or_create(region_prefix=prefix, day=day)
+        counter.update(last=F("last") + 1)
+    last = counter.values_list("last", flat=True).get()
     return f"{prefix}-{day:%Y%m%d}-{last:05d}"
 
 
@@ -74,6 +76,8 @@ class Upload:
 
     material: Material
     file: Any  # a Django UploadedFile or File
+    # (name, size, sha256) once checked: storing it does not read the file a second time.
+    checked: tuple[str, int, str] | None = field(default=None, init=False, repr=False)
 
 
 _MAGIC = {
@@ -87,6 +91,8 @@ _MAGIC = {
 
 def _checked_upload(upload: Upload) -> tuple[str, int, str]:
     """(name, size, sha256) of an acceptable file; ValidationError otherwise."""
+    if upload.checked is not None:
+        return upload.checked
     name = getattr(upload.file, "name", "") or ""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [t.lower() for t in settings.YIMEN_UPLOAD_TYPES]
@@ -114,7 +120,8 @@ def _checked_upload(upload: Upload) -> tuple[str, int, str]:
         raise ValidationError(
             _("“%(name)s” is not really a %(type)s file.") % {"name": name, "type": extension}
         )
-    return name, size, digest.hexdigest()
+    upload.checked = (name, size, digest.hexdigest())
+    return upload.checked
 
 
 def _check_uploads(version: ItemVersion, uploads: Sequence[Upload]) -> dict[str, list]:
@@ -132,6 +139,7 @@ def _check_uploads(version: ItemVersion, uploads: Sequence[Upload]) -> dict[str,
 
 
 def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> None:
+    rows = []
     for upload in uploads:
         name, size, sha256 = _checked_upload(upload)
         row = CaseMaterial(
@@ -144,7 +152,8 @@ def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> None:
             updated_by=actor,
         )
         row.file.save(name, upload.file, save=False)
-        row.save()
+        rows.append(row)
+    CaseMaterial.objects.bulk_create(rows)
 
 
 def missing_required(case: Case) -> list[Material]:
