@@ -1,0 +1,1 @@
+"""Benchmarks of Yimen (see README.md)."""

@@ -1,0 +1,1 @@
+"""The intake benchmark: submissions through the HTTP API against a raw-SQL baseline."""
