@@ -17,6 +17,7 @@ from collections.abc import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from yimen.common import prefetch
 from yimen.common.audit import sm3_hex
 from yimen.common.masking import mask_citizen_id
 
@@ -94,7 +95,11 @@ def _number(case: Case, kind: str) -> str:
     """Case number and the kind's place among the 11; a second notice of a kind (another
     correction, another extension) counts on: 440604-20261123-00017-04-2."""
     number = f"{case.number}-{list(K).index(kind) + 1:02d}"
-    earlier = case.documents.filter(kind=kind).count()
+    known = prefetch.known(case, "documents")
+    if known is None:
+        earlier = case.documents.filter(kind=kind).count()
+    else:
+        earlier = sum(1 for document in known if document.kind == kind)
     return f"{number}-{earlier + 1}" if earlier else number
 
 
@@ -106,9 +111,12 @@ def _limit(limit, unit) -> dict:
 
 
 def _received(case: Case, given: dict) -> dict:
-    rows = case.materials.select_related("material__material_type").filter(
-        state__in=(MaterialState.PROVIDED, MaterialState.SUPPLIED)
-    )
+    states = (MaterialState.PROVIDED, MaterialState.SUPPLIED)
+    known = prefetch.known(case, "materials")
+    if known is None:
+        rows = case.materials.select_related("material__material_type").filter(state__in=states)
+    else:
+        rows = [row for row in known if row.state in states]
     return {
         "received_at": case.received_at,
         "materials": [
@@ -244,7 +252,7 @@ def issue(*, case: Case, kind: str, actor, details: dict | None = None) -> CaseD
         "number": _number(case, kind),
     }
     content = json.loads(canonical(content))  # what is stored is exactly what was hashed
-    return CaseDocument.objects.create(
+    document = CaseDocument.objects.create(
         case=case,
         kind=kind,
         code=secrets.token_urlsafe(12),
@@ -253,6 +261,10 @@ def issue(*, case: Case, kind: str, actor, details: dict | None = None) -> CaseD
         issued_at=issued_at,
         issued_by=actor,
     )
+    known = prefetch.known(case, "documents")
+    if known is not None:
+        known.append(document)
+    return document
 
 
 def is_genuine(document: CaseDocument) -> bool:

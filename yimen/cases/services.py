@@ -21,8 +21,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +29,7 @@ from yimen.catalog.choices import LimitUnit, OnlineDepth, Requirement, Target, V
 from yimen.catalog.models import ItemVersion, Material
 from yimen.common import audit, clocks, workdays
 from yimen.common.choices import Channel
+from yimen.common.prefetch import remember
 from yimen.org.choices import Role
 from yimen.org.roles import window_categories_for
 
@@ -59,12 +59,23 @@ def next_number(region, *, day: dt.date | None = None) -> str:
     unique under concurrency: the counter row is locked (SQLite serialises writers)."""
     day = day or timezone.localdate()
     prefix = region.code[:6]
-    counter = CaseCounter.objects.filter(region_prefix=prefix, day=day)
-    if not counter.update(last=F("last") + 1):  # the day's first case makes the row
+    last = _count_on(prefix, day)
+    if last is None:  # the day's first case makes the row
         CaseCounter.objects.get_or_create(region_prefix=prefix, day=day)
-        counter.update(last=F("last") + 1)
-    last = counter.values_list("last", flat=True).get()
+        last = _count_on(prefix, day)
     return f"{prefix}-{day:%Y%m%d}-{last:05d}"
+
+
+def _count_on(prefix: str, day: dt.date) -> int | None:
+    """Add one to the day's counter and read it back in one statement (None: no row yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CaseCounter._meta.db_table} SET last = last + 1"
+            " WHERE region_prefix = %s AND day = %s RETURNING last",
+            [prefix, day],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # --- materials --------------------------------------------------------------------------------
@@ -138,7 +149,7 @@ def _check_uploads(version: ItemVersion, uploads: Sequence[Upload]) -> dict[str,
     return errors
 
 
-def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> None:
+def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> list[CaseMaterial]:
     rows = []
     for upload in uploads:
         name, size, sha256 = _checked_upload(upload)
@@ -153,7 +164,7 @@ def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> None:
         )
         row.file.save(name, upload.file, save=False)
         rows.append(row)
-    CaseMaterial.objects.bulk_create(rows)
+    return CaseMaterial.objects.bulk_create(rows)
 
 
 def missing_required(case: Case) -> list[Material]:
@@ -209,7 +220,7 @@ def _record(case: Case, *, action: str, actor, channel: str, acting=(), from_sta
     roles = [
         AUDIT_ROLE[p] for p in (Performer.HEAD, Performer.REVIEWER, Performer.CLERK) if p in acting
     ]
-    audit.record(
+    return audit.record(
         action=f"case.{action}",
         obj=case,
         actor=actor,
@@ -242,18 +253,26 @@ def case_submit(
     uploads: Sequence[Upload] = (),
     originals: Sequence[Material] = (),
     idempotency_key: str = "",
+    key_checked: bool = False,
 ) -> Case:
     """A new case of `applicant` for the guide `version`. Online, an item with online
     pre-review waits for it; every other item counts as received at once (the acceptance
     clock starts). At the window the clerk received the materials in person: `originals`
     are those whose original the clerk saw, with a scan among `uploads` or without one. A
-    second submission with the same idempotency key returns the first case."""
+    second submission with the same idempotency key returns the first case (`key_checked`:
+    the caller has just looked the key up and found none).
+
+    A new case carries what was written with it — its materials, its receipt (prefetched)
+    and its audit events (`written_events`) — so that it can be shown without reading it
+    back."""
     _require_submitter(
         applicant=applicant, version=version, submitted_by=submitted_by, channel=channel
     )
     key = (idempotency_key or "").strip()[:64]
-    if key and (
-        done := Case.objects.filter(submitted_by=submitted_by, idempotency_key=key).first()
+    if (
+        key
+        and not key_checked
+        and (done := Case.objects.filter(submitted_by=submitted_by, idempotency_key=key).first())
     ):
         return done
     errors: dict[str, list] = {}
@@ -303,7 +322,7 @@ def _create_case(
         number=next_number(item.region),
         item_version=version,
         department=item.department,
-        window_category=version.window_category,
+        window_category_id=version.window_category_id,
         region=item.region,
         applicant=applicant,
         channel=channel,
@@ -312,14 +331,21 @@ def _create_case(
         submitted_by=submitted_by,
         idempotency_key=key,
         submitted_at=now,
+        received_at=None if prereview else now,
     )
-    _store_uploads(case, uploads, submitted_by)
+    rows = _store_uploads(case, uploads, submitted_by)
+    # What the case has is known: the receipt and the response need not read it back.
+    remember(case, "documents", [])
+    if not originals:
+        rows.sort(key=lambda row: (row.material.order, row.pk))
+        remember(case, "materials", rows)
     _record_originals(case, originals, submitted_by)
     if case.status == CaseStatus.RECEIVED:
         _mark_received(case, now, submitted_by)
-        case.save(update_fields=["received_at", "acceptance_clock"])
+        case.save(update_fields=["acceptance_clock"])
     acting = [Performer.CLERK] if channel == Channel.WINDOW else [Performer.APPLICANT]
-    _record(case, action="submit", actor=submitted_by, channel=channel, acting=acting)
+    event = _record(case, action="submit", actor=submitted_by, channel=channel, acting=acting)
+    case.written_events = [event]
     return case
 
 
@@ -348,6 +374,9 @@ def _mark_received(case: Case, now: dt.datetime, actor) -> None:
         limit=ACCEPTANCE_LIMIT,
         started_at=now,
     )
+    # A clock just started has neither pauses nor extensions.
+    remember(case.acceptance_clock, "pauses", [])
+    remember(case.acceptance_clock, "extensions", [])
     documents.issue(case=case, kind=DocumentKind.RECEIPT, actor=actor)
 
 

@@ -17,9 +17,8 @@ from rest_framework import serializers
 
 from yimen.accounts.api.serializers import ApplicantSerializer
 from yimen.accounts.models import Applicant
-from yimen.catalog import selectors as catalog_selectors
 from yimen.catalog.api import serializers as catalog
-from yimen.catalog.models import Material
+from yimen.catalog.models import FormField, ItemVersion, Material
 from yimen.common import audit
 from yimen.common.choices import Channel
 from yimen.common.clock import Light
@@ -319,6 +318,9 @@ class CaseEventSerializer(serializers.Serializer):
 
 
 def timeline(case: Case):
+    """The case's audit events; a case just submitted carries its own."""
+    if (written := getattr(case, "written_events", None)) is not None:
+        return written
     object_type, object_id = audit.object_label(case)
     return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by("id")
 
@@ -562,8 +564,18 @@ class CaseSubmitSerializer(MaterialFilesSerializer):
     form = FormDataField(required=False, default=dict)
 
     def validate_item(self, code: str):
-        version = catalog_selectors.versions_in_force().filter(item__implementation_code=code)
-        found = version.first()
+        # What a submission reads of the guide: its item, materials and form fields (not the
+        # review chain nor the rest of the guide page).
+        found = (
+            ItemVersion.objects.published()
+            .filter(item__implementation_code=code)
+            .select_related("item__department", "item__region")
+            .prefetch_related(
+                Prefetch("materials", Material.objects.select_related("material_type")),
+                Prefetch("form_fields", FormField.objects.select_related("field")),
+            )
+            .first()
+        )
         if found is None:
             raise serializers.ValidationError(_("No guide in force has this implementation code."))
         return found

@@ -246,10 +246,14 @@ class CaseListView(CaseAccessMixin, generics.ListAPIView):
                 form_data=data["form"],
                 uploads=data["uploads"],
                 idempotency_key=key,
+                key_checked=True,
             )
         except DjangoValidationError as exc:
             raise form.service_errors(exc) from exc
-        return self.detail(case, status.HTTP_201_CREATED)
+        if not hasattr(case, "written_events"):  # the same key won a race: that case
+            return self.detail(case)
+        # The new case carries what the detail shows: no need to read it back.
+        return self.detail(case, status.HTTP_201_CREATED, reload=False)
 
 
 @extend_schema(
