@@ -1,4 +1,4 @@
-"""The intake benchmark (issue 4 §9): cases submitted through the HTTP API, against the same
+"""The intake benchmark: cases submitted through the HTTP API, against the same
 rows inserted with raw SQL, in one fresh PostgreSQL database.
 
     .venv/bin/python bench/intake/run.py --cases 2000 --applicants 200 --workers 4 \
