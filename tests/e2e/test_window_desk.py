@@ -18,6 +18,9 @@ ONE_RESULT = (
 )
 
 
+FOCUS_ON_A_CHECKBOX = "document.activeElement && document.activeElement.type === 'checkbox'"
+
+
 def test_the_clerk_accepts_at_the_desk_by_keyboard(page, login, tmp_path):
     version = guide()
     guide(category=version.window_category, name="食品经营许可")  # another item to search past
@@ -43,6 +46,7 @@ def test_the_clerk_accepts_at_the_desk_by_keyboard(page, login, tmp_path):
 
     # 3. the checklist: Space ticks the focused material, Tab moves on to the next row
     ticks = page.get_by_role("checkbox")
+    page.wait_for_function(FOCUS_ON_A_CHECKBOX)  # the page puts it there when it loads
     page.keyboard.press("Space")
     for _ in range(3):  # past the scan and the problem of the first material
         page.keyboard.press("Tab")
@@ -70,9 +74,11 @@ def test_an_acceptance_with_a_required_material_unticked_is_refused(page, login,
     walk_in = person(n=3)
     login(clerk)
     page.goto(reverse("desk:start", args=[walk_in.public_id]))
-    page.keyboard.press("Enter")  # Enter in the item box opens the first result
+    page.locator("#item-results a").first.wait_for()
+    page.locator("#item-q").press("Enter")  # Enter in the item box opens the first result
     page.wait_for_url(re.compile(r"/desk/applicants/[-0-9a-f]+/[0-9A-Z]+/$"))
 
+    page.get_by_role("checkbox").first.focus()
     for _ in range(3):  # 申请书 left unticked
         page.keyboard.press("Tab")
     page.keyboard.press("Space")
