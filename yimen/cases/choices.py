@@ -95,3 +95,15 @@ class ClockPurpose(models.TextChoices):
     ACCEPTANCE = "case.acceptance", _("Acceptance")
     DECISION = "case.decision", _("Decision")
     DELIVERY = "case.delivery", _("Delivery")
+
+
+# The clock a case runs on in each status; in the others none runs (and it shows no light).
+CLOCK_OF_STATUS = {
+    CaseStatus.RECEIVED: "acceptance_clock",
+    CaseStatus.CORRECTION: "acceptance_clock",
+    CaseStatus.IN_REVIEW: "decision_clock",
+    CaseStatus.SUSPENDED: "decision_clock",
+    CaseStatus.APPROVED: "delivery_clock",
+    CaseStatus.DENIED: "delivery_clock",
+    CaseStatus.READY: "delivery_clock",
+}

@@ -9,11 +9,8 @@ codes cannot be guessed in bulk.
 
 from __future__ import annotations
 
-import time
-
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from yimen.common.forms import StyledFormMixin
 from yimen.common.masking import mask_name
+from yimen.common.ratelimit import over_limit
 
 from . import pdf
 from .documents import TITLES, is_genuine
@@ -85,23 +83,11 @@ def verify_search(request):
     return render(request, "cases/verify.html", {"form": form, "result": None}, status=status)
 
 
-def _over_limit(request) -> bool:
-    """A fixed one-minute window per client address, counted in the cache."""
-    key = f"yimen:verify:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window ended between add and incr
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count > VERIFY_LIMIT
-
-
 @require_GET
 def verify(request, code):
     """Genuine, not genuine (the stored content no longer matches its digest), or unknown."""
     form = VerifyForm(initial={"code": code})
-    if _over_limit(request):
+    if over_limit(request, scope="verify", per_minute=VERIFY_LIMIT):
         response = render(
             request, "cases/verify.html", {"form": form, "result": "limited"}, status=429
         )

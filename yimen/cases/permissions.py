@@ -13,9 +13,7 @@ head, system); this module says which of them a user is for a given case:
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
 
 from yimen.org.choices import Role
 from yimen.org.roles import active_memberships, departments_for, window_categories_for
@@ -74,11 +72,6 @@ def may_open_files(user, case) -> bool:
 
 def may_perform(user, case, transition: Transition) -> bool:
     return bool(performers(user, case) & transition.performers)
-
-
-def require(user, case, transition: Transition) -> None:
-    if not may_perform(user, case, transition):
-        raise PermissionDenied(_("You may not do this on this case."))
 
 
 def visible_cases(user, cases: QuerySet) -> QuerySet:

@@ -11,6 +11,7 @@ guide's review chain), whatever its length.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import models
@@ -32,7 +33,7 @@ from yimen.org.models import Department
 from yimen.org.roles import departments_for, has_role, window_categories_for
 
 from . import permissions
-from .choices import CaseStatus
+from .choices import CLOCK_OF_STATUS, CaseStatus
 from .models import Case
 
 S = CaseStatus
@@ -44,10 +45,13 @@ CLERK_STATES = (S.SUBMITTED, S.PREREVIEWED, S.RECEIVED, S.CORRECTION, S.READY, S
 DEPARTMENT_STATES = (S.SUSPENDED, S.APPROVED)
 INBOX_STATES = (S.IN_REVIEW, *DEPARTMENT_STATES)
 
-# The clock that runs in each state.
-_ACCEPTANCE = (S.RECEIVED, S.CORRECTION, S.NOT_ACCEPTED)
-_DECISION = (S.IN_REVIEW, S.SUSPENDED)
-_DELIVERY = (S.APPROVED, S.DENIED, S.READY, S.DELIVERED, S.ARCHIVED)
+# Lists sort finished cases by the clock they finished on; those ended early by the last
+# one they ran on.
+_FINISHED_ON = {
+    S.NOT_ACCEPTED: "acceptance_clock",
+    S.DELIVERED: "delivery_clock",
+    S.ARCHIVED: "delivery_clock",
+}
 _ENDED_EARLY = (S.WITHDRAWN, S.TERMINATED)
 
 PAGE_SIZE = 25
@@ -75,10 +79,11 @@ def _by_state(suffix: str, output_field) -> models.Case:
     def field(name):
         return F(f"{name}{suffix}")
 
+    statuses_of = defaultdict(list)
+    for status, name in {**CLOCK_OF_STATUS, **_FINISHED_ON}.items():
+        statuses_of[name].append(status)
     return models.Case(
-        models.When(status__in=_ACCEPTANCE, then=field("acceptance_clock")),
-        models.When(status__in=_DECISION, then=field("decision_clock")),
-        models.When(status__in=_DELIVERY, then=field("delivery_clock")),
+        *(models.When(status__in=sts, then=field(name)) for name, sts in statuses_of.items()),
         models.When(
             status__in=_ENDED_EARLY,
             then=Coalesce(field("decision_clock"), field("acceptance_clock")),

@@ -19,7 +19,7 @@ from yimen.common.clocks import clock_state
 from yimen.common.models import AuditEvent, Clock
 
 from . import permissions
-from .choices import ClockPurpose
+from .choices import CLOCK_OF_STATUS, ClockPurpose
 from .models import Case, CaseMaterial
 from .workflow import TRANSITIONS
 
@@ -100,13 +100,9 @@ def progress_lookup(*, number: str, identifier: str) -> Case | None:
 
 
 def running_clock(case: Case) -> Clock | None:
-    """The clock that matters now: the first of acceptance, decision and delivery that has
-    not stopped (None once the case is past all of them)."""
-    for name in CLOCK_FIELDS:
-        clock = getattr(case, name)
-        if clock is not None and clock.status != Clock.Status.STOPPED:
-            return clock
-    return None
+    """The clock the case's status runs on (None when none runs)."""
+    field = CLOCK_OF_STATUS.get(case.status)
+    return getattr(case, field) if field else None
 
 
 def running_state(case: Case, *, now: dt.datetime | None = None) -> ClockState | None:

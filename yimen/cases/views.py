@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -22,6 +21,7 @@ from yimen.catalog.choices import OnlineDepth, Target
 from yimen.catalog.selectors import versions_in_force
 from yimen.common.choices import Channel
 from yimen.common.masking import mask_name
+from yimen.common.ratelimit import over_limit
 
 from . import permissions, rules, selectors, services
 from .choices import CaseStatus, Performer
@@ -256,26 +256,13 @@ def act(request, number, action):
 # --- 办件查询 -----------------------------------------------------------------------------------
 
 
-def _too_many(request) -> bool:
-    """At most PROGRESS_QUERIES_PER_MINUTE queries a minute from one address: numbers and
-    ID numbers are not to be guessed."""
-    key = f"cases:progress:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired in between
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count > PROGRESS_QUERIES_PER_MINUTE
-
-
 @never_cache
 def progress(request):
     """The public progress query. Both numbers come by POST (never in a URL or a log); a
     wrong number and a wrong ID get the same answer."""
     if request.method != "POST":
         return render(request, "cases/progress.html", {"form": ProgressForm()})
-    if _too_many(request):
+    if over_limit(request, scope="progress", per_minute=PROGRESS_QUERIES_PER_MINUTE):
         context = {"form": ProgressForm(), "too_many": True}
         return render(request, "cases/progress.html", context, status=429)
     form = ProgressForm(request.POST)

@@ -28,6 +28,7 @@ from yimen.org.api.serializers import DepartmentRefSerializer
 
 from .. import permissions, services
 from ..choices import (
+    CLOCK_OF_STATUS,
     CaseStatus,
     ClockPurpose,
     DeliveryMethod,
@@ -37,6 +38,7 @@ from ..choices import (
     Performer,
 )
 from ..models import Case, CaseMaterial
+from ..selectors import CLOCK_FIELDS, running_state
 from ..workflow import TRANSITIONS, actions_from
 
 # --- enums -----------------------------------------------------------------------------------
@@ -70,18 +72,6 @@ def action_field(**kwargs) -> EnumField:
 
 # --- clocks ----------------------------------------------------------------------------------
 
-CLOCK_FIELDS = ("acceptance_clock", "decision_clock", "delivery_clock")
-# The clock a case runs on in each status; in the others it runs on none (no light).
-CLOCK_OF_STATUS = {
-    CaseStatus.RECEIVED: "acceptance_clock",
-    CaseStatus.CORRECTION: "acceptance_clock",
-    CaseStatus.IN_REVIEW: "decision_clock",
-    CaseStatus.SUSPENDED: "decision_clock",
-    CaseStatus.APPROVED: "delivery_clock",
-    CaseStatus.DENIED: "delivery_clock",
-    CaseStatus.READY: "delivery_clock",
-}
-
 
 def with_clocks(cases):
     """`cases` with their clocks (then `load_clocks` on what was fetched)."""
@@ -102,9 +92,7 @@ def current_state(case: Case):
     """The state of the clock the case's status runs on (None: no clock runs). Computed once
     per case object."""
     if "_api_clock_state" not in case.__dict__:
-        field = CLOCK_OF_STATUS.get(case.status)
-        clock = getattr(case, field) if field else None
-        case._api_clock_state = clock_state(clock) if clock is not None else None
+        case._api_clock_state = running_state(case)
     return case._api_clock_state
 
 

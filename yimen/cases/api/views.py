@@ -36,7 +36,7 @@ from yimen.common.models import Clock
 from yimen.org.models import Department
 
 from .. import permissions, rules, services, workflow
-from ..choices import CaseStatus
+from ..choices import CLOCK_OF_STATUS, CaseStatus
 from ..models import Case
 from . import serializers as s
 from .permissions import channel_for, submitter
@@ -70,7 +70,7 @@ def _on_clock(**lookups) -> Q:
     """Cases whose running clock (the one their status runs on) matches the lookups."""
     found = Q(pk__in=[])
     for field in s.CLOCK_FIELDS:
-        states = [st for st, clock in s.CLOCK_OF_STATUS.items() if clock == field]
+        states = [st for st, clock in CLOCK_OF_STATUS.items() if clock == field]
         found |= Q(status__in=states, **{f"{field}__{key}": v for key, v in lookups.items()})
     return found
 
@@ -80,7 +80,7 @@ def _due() -> models.Case:
     return models.Case(
         *(
             models.When(
-                status__in=[st for st, clock in s.CLOCK_OF_STATUS.items() if clock == field],
+                status__in=[st for st, clock in CLOCK_OF_STATUS.items() if clock == field],
                 then=F(f"{field}__due_at"),
             )
             for field in s.CLOCK_FIELDS
