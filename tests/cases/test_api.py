@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from yimen.cases import services
+from yimen.cases import rules, selectors, services
 from yimen.cases.api.serializers import ACTION_INPUTS, ACTIONS
 from yimen.cases.choices import CaseStatus, DocumentKind, MaterialState
 from yimen.cases.models import Case
@@ -215,6 +215,28 @@ class TestDetail:
         body = client_for(user).get(f"{BASE}/{case.number}/").json()
         assert all(bool(m["file"]) is shown for m in body["materials"])
         assert all(m["sha256"] for m in body["materials"])
+
+    def test_an_overdue_commitment_is_labelled_in_the_api_and_on_the_case_page(
+        self, version, citizen, clerk, supervisor
+    ):
+        # Given a case accepted on a commitment, whose promised material is now overdue
+        materials = list(version.materials.all())
+        case = submit(version, citizen, uploads=[services.Upload(materials[0], pdf())])
+        services.accept_tolerant(case=case, actor=clerk)
+        (row,) = rules.commitments_to_alert(today=timezone.localdate() + dt.timedelta(days=30))
+        assert rules.alert_overdue_commitment(row)
+        # When the supervisor reads the case through the API, and the case page reads it
+        body = client_for(supervisor).get(f"{BASE}/{case.number}/").json()
+        page = selectors.timeline(case)
+        # Then both name every event the same way, the alert included
+        expected = [
+            "Application submitted",
+            str(TRANSITIONS["accept_tolerant"].label),
+            "Promised material overdue",
+        ]
+        assert [e["label"] for e in body["timeline"]] == expected
+        assert [str(e.label) for e in page] == expected
+        assert body["timeline"][-1]["action"] == "commitment_overdue"
 
     def test_an_acceptance_overdue_is_deemed_made_when_read(self, case, clerk):
         past = timezone.now() - dt.timedelta(days=30)
@@ -437,6 +459,15 @@ class TestActions:
         assert response.status_code == 200, response.json()
         assert MaterialState.SUPPLIED in {m["state"] for m in response.json()["materials"]}
 
+    def test_an_original_the_guide_does_not_have_names_originals(self, version, citizen, clerk):
+        materials = list(version.materials.all())
+        case = submit(version, citizen, uploads=[services.Upload(materials[0], pdf())])
+        services.accept_tolerant(case=case, actor=clerk)
+
+        response = act(clerk, case, "supply_tolerated", {"originals": [9]}, format="json")
+
+        assert response.status_code == 400 and "originals" in response.json(), response.json()
+
     def test_special_procedure_and_extension(self, case, clerk, reviewer, head):
         accepted(case, clerk)
         bad = act(reviewer, case, "suspend", {"kind": "correction", "reason": "x"}, format="json")
@@ -586,6 +617,10 @@ class TestList:
         assert rows[-1]["light"] is None and rows[-1]["due_at"] is None
         assert rows[0]["item_name"] == version.name
         assert rows[0]["status_label"] == "Materials received, awaiting acceptance"
+
+    def test_an_unknown_light_names_light(self, case, supervisor):
+        response = client_for(supervisor).get(f"{BASE}/?light=purple")
+        assert response.status_code == 400 and "light" in response.json(), response.json()
 
     # Session, user, memberships and their categories; the light filter's candidates and
     # their clocks' pauses and extensions; the count; the page and its clocks' again.

@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 
-from yimen.cases import services
+from yimen.cases import selectors, services
 from yimen.cases.choices import CaseStatus, DocumentKind, MaterialState, PauseKind
 from yimen.cases.models import Case
 from yimen.catalog.choices import LimitUnit
@@ -324,8 +324,12 @@ def test_overdue_commitments_list_open_cases_past_their_supply_date(time):
     )
     services.terminate(case=ended, actor=scene.head, reason="逾期未补交材料")
 
-    assert list(services.overdue_commitments(today=dt.date(2026, 10, 10))) == []
-    assert list(services.overdue_commitments(today=dt.date(2026, 10, 12))) == [late]
+    assert overdue_cases(today=dt.date(2026, 10, 10)) == []
+    assert overdue_cases(today=dt.date(2026, 10, 12)) == [late]
 
     time.to(2026, 10, 12)
-    assert list(services.overdue_commitments()) == [late]
+    assert overdue_cases() == [late]
+
+
+def overdue_cases(**kwargs) -> list:
+    return [row.case for row in selectors.overdue_commitments(**kwargs)]

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from yimen.cases import documents, pdf, services
 from yimen.cases.choices import DeliveryMethod, DocumentKind, PauseKind
-from yimen.cases.models import CaseDocument
+from yimen.cases.models import CaseDocument, CaseMaterial
 from yimen.org.choices import Role
 
 from ..accounts.factories import UserFactory
@@ -468,3 +468,58 @@ def test_a_document_is_found_only_under_its_own_case(client, world):
     url = reverse("case_documents:pdf", args=[mine.case.number, other.code])
 
     assert client.get(url).status_code == 404
+
+
+# --- uploaded materials -----------------------------------------------------------------------
+
+
+def _material_url(case, pk):
+    return reverse("case_documents:material", args=[case.number, pk])
+
+
+def test_the_applicant_opens_their_uploaded_material(client, world):
+    case = submit(world.version, world.applicant)
+    material = case.materials.exclude(file="").first()
+    client.force_login(world.applicant.user)
+
+    response = client.get(_material_url(case, material.pk))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf_file().read()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_material_is_found_only_under_its_own_case(client, world):
+    mine = submit(world.version, world.applicant)
+    theirs = submit(world.version, person(n=2)).materials.exclude(file="").first()
+    client.force_login(world.applicant.user)
+
+    assert client.get(_material_url(mine, theirs.pk)).status_code == 404
+
+
+def test_a_material_row_without_a_file_is_not_found(client, world):
+    case = submit(world.version, world.applicant)
+    material = case.materials.exclude(file="").first()
+    CaseMaterial.objects.filter(pk=material.pk).update(file="")
+    client.force_login(world.applicant.user)
+
+    assert client.get(_material_url(case, material.pk)).status_code == 404
+
+
+def test_a_supervisor_reads_the_case_but_not_its_files(client, world):
+    case = submit(world.version, world.applicant)
+    material = case.materials.exclude(file="").first()
+    client.force_login(grant(UserFactory(), Role.SUPERVISOR))
+
+    assert client.get(case.get_absolute_url()).status_code == 200
+    assert client.get(_material_url(case, material.pk)).status_code == 404
+
+
+def test_a_visitor_is_sent_to_sign_in_for_a_material(client, world):
+    case = submit(world.version, world.applicant)
+    material = case.materials.exclude(file="").first()
+
+    response = client.get(_material_url(case, material.pk))
+
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]

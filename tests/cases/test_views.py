@@ -20,7 +20,7 @@ from yimen.org.choices import Role
 
 from ..accounts.factories import UserFactory, citizen_id
 from ..conftest import grant
-from .factories import guide, pdf, person, staff_for, submit
+from .factories import enterprise, guide, pdf, person, staff_for, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,33 @@ def test_a_required_material_must_be_uploaded_but_a_tolerable_one_may_follow(ver
     without_tolerable = application(version, **{material_field(version, 1): None})
     assert client.post(apply_url(version), without_tolerable).status_code == 302
     assert Case.objects.get().materials.count() == 1
+
+
+def test_a_malformed_idempotency_key_is_refused_on_the_form(version, applicant):
+    client = signed_in(applicant.user)
+    response = client.post(apply_url(version), application(version, key="not-a-uuid"))
+    assert response.status_code == 400
+    assert "idempotency_key" in response.context["materials_form"].errors
+    assert not Case.objects.exists()
+
+
+def test_a_double_submit_is_found_by_the_key_as_the_service_stores_it(version, applicant):
+    client = signed_in(applicant.user)
+    key = "5b1d0a8e-7c55-4a4e-9d77-0d2f3c9a1b01"
+    first = client.post(apply_url(version), application(version, key=key))
+    second = client.post(apply_url(version), application(version, key=key.upper()))
+    assert Case.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_an_item_for_another_kind_of_applicant_is_refused(version):
+    company = enterprise()
+    client = signed_in(company.user)
+    response = client.get(apply_url(version))
+    assert response.status_code == 200 and response.context["wrong_kind"]
+    assert 'name="shop_name"' not in response.text
+    assert client.post(apply_url(version), application(version)).status_code == 400
+    assert not Case.objects.exists()
 
 
 def test_an_offline_item_says_apply_at_a_window(applicant):
@@ -438,6 +465,15 @@ def test_the_applicant_withdraws_with_a_reason(version, applicant):
     assert (case.status, case.close_reason) == (CaseStatus.WITHDRAWN, "不再需要")
 
 
+def test_ending_actions_look_it(version, applicant):
+    case = submit(version, applicant)
+    response = signed_in(applicant.user).get(case.get_absolute_url())
+    withdraw = next(a for a in response.context["actions"] if a["action"] == "withdraw")
+    assert withdraw["ending"]
+    form = response.text.split(f'action="{act_url(case, "withdraw")}"', 1)[1].split("</form>")[0]
+    assert "btn-outline-danger" in form and "btn-primary" not in form
+
+
 def test_the_applicant_rates_a_delivered_case(version, applicant):
     case = delivered(version, applicant, *staff_for(version))
     client = signed_in(applicant.user)
@@ -570,3 +606,18 @@ def test_the_progress_form_is_never_answered_from_the_url(version, applicant):
     case = submit(version, applicant)
     response = Client().get(PROGRESS, {"number": case.number, "identifier": applicant.id_number})
     assert response.status_code == 200 and response.context.get("case") is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"number": "", "identifier": ""},
+        {"number": "440604-20261123-00017", "identifier": ""},
+        {"number": "4" * 33, "identifier": "1" * 18},
+        {"number": "440604-20261123-00017", "identifier": "1" * 21},
+    ],
+)
+def test_an_empty_or_too_long_progress_query_is_refused_on_the_form(data):
+    response = english(Client()).post(PROGRESS, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors and response.context.get("case") is None

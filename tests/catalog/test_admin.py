@@ -261,6 +261,13 @@ def test_the_publish_button_returns_to_the_draft(admin_client):
     assert response.url == _change_url(draft)
 
 
+def test_an_off_site_return_address_is_ignored(admin_client):
+    draft = make_item(status=VersionStatus.DRAFT)
+    response = _act(admin_client, "publish_selected", draft, _return="https://evil.example/")
+    assert response.status_code == 302
+    assert "evil.example" not in response.url
+
+
 def test_withdrawing_asks_for_the_reason(admin_client):
     version = make_item()
     # When withdrawing, a page asks why

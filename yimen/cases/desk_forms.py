@@ -163,6 +163,7 @@ class ChecklistForm(StyledFormMixin, forms.Form):
                     uploads=uploads,
                     originals=self.originals(),
                     idempotency_key=key,
+                    key_checked=True,
                 )
                 if case.status == CaseStatus.RECEIVED:  # not a double submit's first case
                     self._decide(case, clerk)

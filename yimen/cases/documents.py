@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from yimen.common import prefetch
 from yimen.common.audit import sm3_hex
-from yimen.common.masking import mask_citizen_id
 
 from .choices import DeliveryMethod, DocumentKind, MaterialState, PauseKind
 from .models import Case, CaseDocument
@@ -73,7 +72,6 @@ def canonical(content: dict) -> bytes:
 
 def _base_content(case: Case, kind: str, issued_at) -> dict:
     applicant = case.applicant
-    identifier = mask_citizen_id(applicant.id_number) if applicant.id_number else applicant.uscc
     version = case.item_version
     return {
         "kind": kind,
@@ -81,7 +79,7 @@ def _base_content(case: Case, kind: str, issued_at) -> dict:
         "case_number": case.number,
         "applicant": applicant.name,
         "applicant_kind": applicant.kind,
-        "applicant_identifier": identifier,
+        "applicant_identifier": applicant.masked_identifier,
         "item": version.name,
         "item_code": version.item.implementation_code,
         "item_version": version.number,

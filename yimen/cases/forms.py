@@ -371,10 +371,6 @@ class UploadForm(ActionForm):
         set_service_errors(self, exc, rename=rename)
 
 
-class ResubmitForm(UploadForm):
-    pass
-
-
 class SupplyForm(UploadForm):
     """Materials promised under 容缺受理: a file each, or (at the window) the original seen."""
 
@@ -421,7 +417,7 @@ class SupplyForm(UploadForm):
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "refuse": ReasonForm,
     "request_correction": CorrectionForm,
-    "resubmit": ResubmitForm,
+    "resubmit": UploadForm,
     "review_pass": ReviewPassForm,
     "send_back": SendBackForm,
     "suspend": SuspendForm,

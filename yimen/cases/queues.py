@@ -252,14 +252,8 @@ def rows(cases, *, now: dt.datetime | None = None) -> list[Case]:
                 remaining=_remaining(clock, state),
                 confirmed=state.confirmed,
             )
-        steps = list(case.item_version.review_steps.all())
-        case.step = (
-            steps[case.review_step].name
-            if case.status == S.IN_REVIEW
-            and case.review_step is not None
-            and case.review_step < len(steps)
-            else ""
-        )
+        step = permissions.current_step(case) if case.status == S.IN_REVIEW else None
+        case.step = step.name if step else ""
     return cases
 
 

@@ -18,22 +18,16 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from yimen.common import audit
 from yimen.common.choices import Channel
 from yimen.common.models import AuditEvent
 
 from . import services
-from .choices import FINAL_STATES, CaseStatus, MaterialState
 from .models import Case, CaseMaterial
+from .selectors import COMMITMENT_OVERDUE, overdue_commitments
 
 logger = logging.getLogger(__name__)
-
-COMMITMENT_OVERDUE = "case.commitment_overdue"
-COMMITMENT_OVERDUE_LABEL = _("Promised material overdue")
 
 
 def apply_due_rules(case: Case) -> bool:
@@ -50,27 +44,9 @@ def apply_due_rules(case: Case) -> bool:
 # --- the sweep ------------------------------------------------------------------------------
 
 
-def acceptances_due(*, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """The cases the 5-day rule accepts now (those services.deem_overdue_acceptances takes)."""
-    now = now or timezone.now()
-    return (
-        Case.objects.filter(status=CaseStatus.RECEIVED, acceptance_clock__due_at__lt=now)
-        .select_related("acceptance_clock")
-        .order_by("acceptance_clock__due_at", "pk")
-    )
-
-
 def commitments_to_alert(*, today: dt.date | None = None) -> list[CaseMaterial]:
     """The overdue promised materials of open cases whose alert is not in the chain yet."""
-    today = today or timezone.localdate()
-    cases = services.overdue_commitments(today=today).exclude(status__in=FINAL_STATES)
-    overdue = list(
-        CaseMaterial.objects.filter(
-            case__in=cases, state=MaterialState.TOLERATED, supply_by__lt=today
-        )
-        .select_related("case", "material__material_type")
-        .order_by("supply_by", "case__number", "pk")
-    )
+    overdue = list(overdue_commitments(today=today))
     alerted = _alerted({row.case_id for row in overdue})
     return [row for row in overdue if (row.case_id, row.material_id) not in alerted]
 

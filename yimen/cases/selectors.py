@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimen.accounts.selectors import applicant_by_identifier
@@ -19,7 +20,7 @@ from yimen.common.clocks import clock_state
 from yimen.common.models import AuditEvent, Clock
 
 from . import permissions
-from .choices import CLOCK_OF_STATUS, ClockPurpose
+from .choices import CLOCK_OF_STATUS, FINAL_STATES, CaseStatus, ClockPurpose, MaterialState
 from .models import Case, CaseMaterial
 from .workflow import TRANSITIONS
 
@@ -129,6 +130,31 @@ def clock_rows(case: Case, *, now: dt.datetime | None = None) -> list[ClockRow]:
     return rows
 
 
+# --- the rules that fall due with time ----------------------------------------------------------
+
+
+def acceptances_due(*, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases the 5-working-day rule accepts now."""
+    now = now or timezone.now()
+    return (
+        Case.objects.filter(status=CaseStatus.RECEIVED, acceptance_clock__due_at__lt=now)
+        .select_related("acceptance_clock")
+        .order_by("acceptance_clock__due_at", "pk")
+    )
+
+
+def overdue_commitments(*, today: dt.date | None = None) -> QuerySet[CaseMaterial]:
+    """The materials promised under 容缺受理 by open cases and past their supply date (for
+    the supervisor's alert and, where the department decides so, termination)."""
+    today = today or timezone.localdate()
+    return (
+        CaseMaterial.objects.filter(state=MaterialState.TOLERATED, supply_by__lt=today)
+        .exclude(case__status__in=FINAL_STATES)
+        .select_related("case", "material__material_type")
+        .order_by("supply_by", "case__number", "pk")
+    )
+
+
 # --- what the case says -------------------------------------------------------------------------
 
 
@@ -144,12 +170,23 @@ class Event:
     status: str
 
 
-def _action_label(action: str):
+COMMITMENT_OVERDUE = "case.commitment_overdue"
+COMMITMENT_OVERDUE_LABEL = _("Promised material overdue")
+
+# The events of a case's history that are not workflow steps.
+_EVENT_LABELS = {
+    "submit": _("Application submitted"),
+    COMMITMENT_OVERDUE.removeprefix("case."): COMMITMENT_OVERDUE_LABEL,
+}
+
+
+def action_label(action: str):
+    """What the pages and the API call an event of the case's history ("case.accept" or
+    "accept"); an action no one named yet shows as it is written."""
     name = action.removeprefix("case.")
-    if name == "submit":
-        return _("Application submitted")
-    found = TRANSITIONS.get(name)
-    return found.label if found else action
+    if found := TRANSITIONS.get(name):
+        return found.label
+    return _EVENT_LABELS.get(name, action)
 
 
 def timeline(case: Case) -> list[Event]:
@@ -171,7 +208,7 @@ def timeline(case: Case) -> list[Event]:
             Event(
                 at=event.occurred_at,
                 action=event.action,
-                label=_action_label(event.action),
+                label=action_label(event.action),
                 who=who,
                 reason=event.reason,
                 status=event.to_state,

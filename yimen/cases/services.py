@@ -33,9 +33,8 @@ from yimen.common.prefetch import remember
 from yimen.org.choices import Role
 from yimen.org.roles import window_categories_for
 
-from . import documents, permissions, workflow
+from . import documents, permissions, selectors, workflow
 from .choices import (
-    FINAL_STATES,
     CaseStatus,
     ClockPurpose,
     DeliveryMethod,
@@ -432,12 +431,8 @@ def _step(case: Case, action: str, *, actor, channel: str, reason: str = ""):
 class _StepState:
     case: Case
     from_state: str
-    fields: set[str] | None = None
-    payload: dict | None = None
-
-    def __post_init__(self):
-        self.fields = set()
-        self.payload = {}
+    fields: set[str] = field(default_factory=set)
+    payload: dict = field(default_factory=dict)
 
     def set(self, **values) -> None:
         for name, value in values.items():
@@ -632,13 +627,10 @@ def acceptance_overdue(case: Case, *, now: dt.datetime | None = None) -> bool:
 def deem_overdue_acceptances(*, now: dt.datetime | None = None) -> int:
     """The periodic sweep of the 5-day rule. Returns how many cases it accepted."""
     now = now or timezone.now()
-    overdue = Case.objects.filter(
-        status=CaseStatus.RECEIVED, acceptance_clock__due_at__lt=now
-    ).values_list("pk", flat=True)
     count = 0
-    for pk in list(overdue):
+    for case in list(selectors.acceptances_due(now=now)):
         try:
-            deem_accepted(case=Case.objects.get(pk=pk), now=now)
+            deem_accepted(case=case, now=now)
             count += 1
         except ValidationError:
             continue  # decided, or paused for corrections, meanwhile
@@ -681,7 +673,7 @@ def suspend(*, case: Case, actor, kind: str, reason: str, channel: str = Channel
             case=step.case,
             kind=DocumentKind.SPECIAL_PROCEDURE,
             actor=actor,
-            details={"procedure": str(PauseKind(kind).label), "reason": reason.strip()},
+            details={"reason": reason.strip()},
         )
     return case
 
@@ -711,7 +703,6 @@ def extend(
                  % {"n": max(cap - clock.limit - granted, 0)}}
             )  # fmt: skip
         clocks.clock_extend(clock=clock, amount=days, reason=reason.strip(), approved_by=actor)
-        step.set(status=step.case.status)
         step.payload["days"] = days
         documents.issue(
             case=step.case,
@@ -812,7 +803,6 @@ def supply_tolerated(
         _store_uploads(step.case, uploads, actor)
         names = [str(m) for m in pending]
         pending.update(state=MaterialState.SUPPLIED, updated_by=actor, updated_at=timezone.now())
-        step.set(status=step.case.status)
         step.payload["supplied"] = names
     return case
 
@@ -879,10 +869,7 @@ def deliver(
             case=step.case,
             kind=DocumentKind.SERVICE_RECEIPT,
             actor=actor,
-            details={
-                "method": str(DeliveryMethod(method).label),
-                "tracking_number": tracking_number.strip(),
-            },
+            details={"tracking_number": tracking_number.strip()},
         )
     return case
 
@@ -900,7 +887,7 @@ def evaluate(
     with _step(case, "evaluate", actor=actor, channel=channel, reason=comment) as step:
         if step.case.rating is not None:
             raise ValidationError({"rating": _("This case has been rated already.")})
-        step.set(status=step.case.status, rating=rating, rating_comment=comment.strip())
+        step.set(rating=rating, rating_comment=comment.strip())
         step.payload["rating"] = rating
     return case
 
@@ -942,16 +929,3 @@ def terminate(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -
             details={"reason": reason.strip()},
         )
     return case
-
-
-def overdue_commitments(*, today: dt.date | None = None):
-    """Cases whose promised materials are past their supply date (for the supervisor's
-    alert and, where the department decides so, termination)."""
-    today = today or timezone.localdate()
-    return (
-        Case.objects.filter(
-            materials__state=MaterialState.TOLERATED, materials__supply_by__lt=today
-        )
-        .exclude(status__in=FINAL_STATES)
-        .distinct()
-    )

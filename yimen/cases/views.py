@@ -71,13 +71,13 @@ def apply(request, implementation_code):
         context["materials_form"] = MaterialsForm(version=version)
         return render(request, "cases/apply.html", context)
 
-    key = request.POST.get("idempotency_key", "")
-    if done := selectors.case_by_idempotency_key(user=request.user, key=key):
-        return _submitted(request, done)
     form = application_form(version, request.POST)
     materials_form = MaterialsForm(request.POST, request.FILES, version=version)
     errors = []
     if form.is_valid() & materials_form.is_valid():
+        key = str(materials_form.cleaned_data["idempotency_key"])
+        if done := selectors.case_by_idempotency_key(user=request.user, key=key):
+            return _submitted(request, done)
         uploads, names = materials_form.uploads()
         try:
             case = services.case_submit(
@@ -87,7 +87,8 @@ def apply(request, implementation_code):
                 channel=Channel.ONLINE,
                 form_data=request.POST,
                 uploads=uploads,
-                idempotency_key=str(materials_form.cleaned_data["idempotency_key"]),
+                idempotency_key=key,
+                key_checked=True,
             )
         except ValidationError as exc:
             errors = _apply_errors(exc, form, materials_form, names)
@@ -167,12 +168,11 @@ def _render_case(request, case, *, bound=None, status=200):
     forms_ = []
     for action in offered_actions(request.user, case):
         if bound is not None and bound[0] == action:
-            form = bound[1]
+            forms_.append(_entry(*bound))
         else:
-            form = action_form(action, case, request.user)
-        forms_.append({"action": action, "transition": TRANSITIONS[action], "form": form})
+            forms_.append(_entry(action, action_form(action, case, request.user)))
     if bound is not None and bound[0] not in {f["action"] for f in forms_}:
-        forms_.append({"action": bound[0], "transition": TRANSITIONS[bound[0]], "form": bound[1]})
+        forms_.append(_entry(*bound))
     context = {
         "case": case,
         "version": case.item_version,

@@ -466,10 +466,12 @@ def recheck_users(entry: MaterialType | FieldDefinition) -> int:
     """Re-check the live guides that use a library row: its kind, holder and downloads feed
     the quality rules. Returns how many were checked."""
     uses = LIBRARY[type(entry)][2]
-    live = ItemVersion.objects.exclude(status=VersionStatus.ARCHIVED).filter(**{uses: entry})
-    versions = list(live.distinct())
+    users = ItemVersion.objects.exclude(status=VersionStatus.ARCHIVED).filter(**{uses: entry})
+    # One load of every guide using the row; only the findings depend on the library.
+    versions = list(ItemVersion.objects.with_guide().filter(pk__in=users.values("pk")))
     for version in versions:
-        refresh_derived(version)
+        version.findings = [f.as_json() for f in quality.check(version)]
+    ItemVersion.objects.bulk_update(versions, ["findings"], batch_size=500)
     return len(versions)
 
 

@@ -38,7 +38,7 @@ from ..choices import (
     Performer,
 )
 from ..models import Case, CaseMaterial
-from ..selectors import CLOCK_FIELDS, running_state
+from ..selectors import CLOCK_FIELDS, action_label, running_state
 from ..workflow import TRANSITIONS, actions_from
 
 # --- enums -----------------------------------------------------------------------------------
@@ -295,8 +295,7 @@ class CaseEventSerializer(serializers.Serializer):
         return event.action.removeprefix("case.")
 
     def get_label(self, event) -> str:
-        name = self.get_action(event)
-        return str(TRANSITIONS[name].label) if name in TRANSITIONS else str(_("Submit"))
+        return str(action_label(event.action))
 
     def to_representation(self, event):
         data = super().to_representation(event)
@@ -410,7 +409,7 @@ class CaseDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer):
         context = {
             **self.context,
             "positions": {m.pk: i for i, m in enumerate(case.item_version.materials.all())},
-            "show_files": permissions.may_open_files(self.context["request"].user, case),
+            "show_files": bool(self._performers - {Performer.SYSTEM}),
         }
         return CaseMaterialSerializer(case.materials.all(), many=True, context=context).data
 
@@ -515,7 +514,9 @@ class MaterialFilesExtension(OpenApiSerializerExtension):
     {
         "type": "object",
         "additionalProperties": True,
-        "description": "The application form: each key of the guide's form fields and its value.",
+        "description": _(
+            "The application form: each key of the guide's form fields and its value."
+        ),
     }
 )
 class FormDataField(serializers.JSONField):

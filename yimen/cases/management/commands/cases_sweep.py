@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from yimen.cases import rules, tasks
+from yimen.cases import rules, selectors, tasks
 from yimen.common import commands
 
 
@@ -35,7 +35,7 @@ class Command(commands.Command):
         self._counts(counts["deemed_accepted"], counts["commitments_overdue"])
 
     def _plan(self):
-        due = list(rules.acceptances_due())
+        due = list(selectors.acceptances_due())
         for case in due:
             self.stdout.write(
                 _("Would deem %(number)s accepted (received %(received)s, due %(due)s).")
