@@ -389,6 +389,8 @@ class TestFilters:
         assert ids(as_reviewer.get(f"{BASE}/departments/?region={region.pk}&active=true")) == {
             found.pk
         }
+        refused = as_reviewer.get(f"{BASE}/departments/?active=maybe")
+        assert refused.status_code == 400 and "active" in refused.json()
         assert ids(as_reviewer.get(f"{BASE}/departments/?search=市场监督")) == {found.pk}
         assert ids(as_reviewer.get(f"{BASE}/departments/?search={closed.uscc}")) == {closed.pk}
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from yimen.common import workdays
 from yimen.common.choices import Channel
+from yimen.common.forms import set_service_errors
 from yimen.org.roles import active_memberships, is_staff_member
 
 from . import services
@@ -62,9 +63,9 @@ def register(request):
                 phone=data["phone"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc, rename={"password": "password1", "__all__": "password1"})
+            set_service_errors(form, exc, rename={"password": "password1", "__all__": "password1"})
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="yimen.accounts.backends.AccountBackend")
             messages.success(request, _("Welcome! Your account has been created."))
             return redirect("accounts:home")
     return render(request, "accounts/register.html", {"form": form})
@@ -144,7 +145,7 @@ def applicant_walk_in(request):
                 channel=Channel.WINDOW,
             )
         except ValidationError as exc:
-            _add_errors(form, exc, rename={"id_number": "identifier", "uscc": "identifier"})
+            set_service_errors(form, exc, rename={"id_number": "identifier", "uscc": "identifier"})
         else:
             messages.success(request, _("Applicant %(name)s registered.") % {"name": applicant})
             return redirect("accounts:applicant_detail", public_id=applicant.public_id)
@@ -170,13 +171,3 @@ def applicant_verify(request, public_id):
             request, _("%(name)s is now verified in person (L3).") % {"name": applicant}
         )
     return redirect("accounts:applicant_detail", public_id=public_id)
-
-
-def _add_errors(form, exc: ValidationError, *, rename: dict[str, str]) -> None:
-    """Put a service's ValidationError on the form's fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = rename.get(field, field)
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)

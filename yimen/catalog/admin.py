@@ -37,6 +37,7 @@ from yimen.admin_site import RoleAdmin
 from yimen.common import audit, writes
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
+from yimen.common.forms import set_service_errors
 from yimen.org.choices import Role
 from yimen.org.models import Department, WindowCategory
 
@@ -58,14 +59,6 @@ from .models import (
 )
 
 # --- shared pieces -----------------------------------------------------------------------------
-
-
-def _add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Attach a service's errors to the form (on the form when it has no such field)."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, field_messages in errors.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class LinesField(forms.Field):
@@ -558,7 +551,7 @@ class ItemVersionAdmin(CatalogueAdmin, admin.ModelAdmin):
                     channel=Channel.ADMIN,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                set_service_errors(form, exc)
             else:
                 self.log_addition(request, version, [{"added": {}}])
                 self.message_user(

@@ -1,6 +1,8 @@
-"""Form styling shared by every app: Bootstrap classes and accessible error markup."""
+"""Form styling shared by every app (Bootstrap classes, accessible error markup) and the one way
+a service's ValidationError lands on a form."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
 
@@ -33,3 +35,15 @@ class StyledFormMixin:
                 widget = self.fields[name].widget
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
                 widget.attrs["aria-invalid"] = "true"
+
+
+def set_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename=None) -> None:
+    """Put a service's ValidationError on the form: each key on its field (through
+    `rename`), the rest above the form."""
+    rename = rename or {}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, messages in exc.message_dict.items():
+        target = rename.get(key, key)
+        form.add_error(target if target in form.fields else None, messages)

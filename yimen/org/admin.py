@@ -18,17 +18,11 @@ from yimen.admin_site import RoleAdmin
 from yimen.common import audit
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
+from yimen.common.forms import set_service_errors
 
 from . import services
 from .choices import Role
 from .models import Department, Hall, Membership, Region, Window, WindowCategory
-
-
-def _add_errors(form: forms.ModelForm, errors: dict) -> None:
-    """Attach service field errors to the form (on the form when it has no such field)."""
-    for field, messages_ in errors.items():
-        for message in messages_ if isinstance(messages_, list | tuple) else [messages_]:
-            form.add_error(field if field in form.fields else None, message)
 
 
 class OrgAdmin(RoleAdmin, AuditedModelAdmin):
@@ -140,19 +134,17 @@ class MembershipForm(forms.ModelForm):
         if self.errors:
             return cleaned
         instance = self.instance
-        _add_errors(
-            self,
-            services.membership_errors(
-                user=cleaned.get("user", getattr(instance, "user", None)),
-                role=cleaned.get("role", instance.role),
-                department=cleaned.get("department"),
-                hall=cleaned.get("hall"),
-                window=cleaned.get("window"),
-                categories=cleaned.get("categories") or (),
-                region=cleaned.get("region"),
-                exclude_pk=instance.pk,
-            ),
+        errors = services.membership_errors(
+            user=cleaned.get("user", getattr(instance, "user", None)),
+            role=cleaned.get("role", instance.role),
+            department=cleaned.get("department"),
+            hall=cleaned.get("hall"),
+            window=cleaned.get("window"),
+            categories=cleaned.get("categories") or (),
+            region=cleaned.get("region"),
+            exclude_pk=instance.pk,
         )
+        set_service_errors(self, ValidationError(errors))
         return cleaned
 
 

@@ -5,7 +5,6 @@ Catalogue admins work on versions: create an item, edit its draft, publish, with
 a new draft or throw one away; an admin limited to departments sees and touches only theirs.
 """
 
-from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from yimen.common.api import YesNoFilter
 from yimen.common.choices import Channel
 from yimen.org.models import Department, Region
 
@@ -50,27 +50,6 @@ PARTS = ("materials", "form_fields", "review_steps")
 def _search(queryset, name, value):
     """Ranks by relevance (search.rank); declared last so it orders what the others kept."""
     return search.rank(queryset, value)
-
-
-class YesNoField(forms.NullBooleanField):
-    """true or false (1 or 0); anything else is an error rather than a filter left out."""
-
-    VALUES = {"true": True, "1": True, "false": False, "0": False}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if str(value).lower() not in self.VALUES:
-            raise DjangoValidationError(_("Give true or false."), code="invalid")
-        return self.VALUES[str(value).lower()]
-
-
-class YesNoFilter(filters.BooleanFilter):
-    field_class = YesNoField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput)
-        super().__init__(*args, **kwargs)
 
 
 class VersionFilter(filters.FilterSet):

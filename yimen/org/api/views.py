@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from yimen.common.api import YesNoFilter
 from yimen.common.choices import Channel
 
 from .. import selectors, services
@@ -38,7 +39,7 @@ class RegionFilter(filters.FilterSet):
 
 
 class DepartmentFilter(filters.FilterSet):
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = Department
@@ -46,7 +47,7 @@ class DepartmentFilter(filters.FilterSet):
 
 
 class WindowCategoryFilter(filters.FilterSet):
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = WindowCategory
@@ -54,7 +55,7 @@ class WindowCategoryFilter(filters.FilterSet):
 
 
 class HallFilter(filters.FilterSet):
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = Hall
@@ -67,7 +68,7 @@ class WindowFilter(filters.FilterSet):
         queryset=WindowCategory.objects.all(),
         label=_("Windows serving this category"),
     )
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = Window
@@ -75,7 +76,7 @@ class WindowFilter(filters.FilterSet):
 
 
 class MembershipFilter(filters.FilterSet):
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
+    active = YesNoFilter(field_name="is_active", label=_("Active"))
 
     class Meta:
         model = Membership
