@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.utils import flatten_fieldsets
 
 from yimen.org.choices import Role
 from yimen.org.roles import has_role
@@ -61,3 +62,25 @@ class RoleAdmin:
 
     def has_delete_permission(self, request, obj=None):
         return self.has_role_access(request)
+
+
+class ViewOnlyAdmin(RoleAdmin, admin.ModelAdmin):
+    """Rows that change only through their module's services: system admins look (every
+    field of the fieldsets, else of the model, read-only); nobody adds, changes or deletes."""
+
+    view_roles: tuple[str, ...] = (Role.SYSTEM_ADMIN,)
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.fieldsets:
+            return flatten_fieldsets(self.fieldsets)
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

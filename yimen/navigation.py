@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yimen.accounts.permissions import can_look_up_applicants
 from yimen.admin_site import can_use_admin_site
+from yimen.hall.permissions import reads_statistics
 from yimen.org.choices import Role
 from yimen.org.roles import has_role, is_staff_member
 
@@ -33,11 +34,20 @@ def _has_applicant_profile(user) -> bool:
     return user.is_authenticated and hasattr(user, "applicant")
 
 
+def _uses_workbench(user) -> bool:
+    """Staff, and accounts without an applicant profile (applicants have my space)."""
+    return _signed_in(user) and (is_staff_member(user) or not _has_applicant_profile(user))
+
+
 ENTRIES = [
     NavEntry(_("Service guide"), "catalog:index", lambda user: True),
-    NavEntry(_("My workbench"), "accounts:home", _signed_in),
+    NavEntry(_("My workbench"), "accounts:home", _uses_workbench),
+    NavEntry(_("My space"), "space:home", _has_applicant_profile),
     NavEntry(_("My cases"), "cases:mine", _has_applicant_profile),
+    NavEntry(_("My appointments"), "hall:appointments", _has_applicant_profile),
     NavEntry(_("Progress query"), "cases:progress", lambda user: True),
+    NavEntry(_("Verify a licence"), "licences:verify", lambda user: True),
+    NavEntry(_("Licence lists"), "licence_lists:index", lambda user: True),
     NavEntry(_("Applicant lookup"), "accounts:applicant_lookup", can_look_up_applicants),
     NavEntry(_("Window desk"), "desk:desk", lambda user: has_role(user, Role.WINDOW_CLERK)),
     NavEntry(
@@ -46,6 +56,7 @@ ENTRIES = [
         lambda user: has_role(user, Role.REVIEWER, Role.DEPARTMENT_HEAD),
     ),
     NavEntry(_("All cases"), "desk:all", lambda user: has_role(user, Role.SUPERVISOR)),
+    NavEntry(_("Hall statistics"), "window:stats", reads_statistics),
     NavEntry(_("API documentation"), "api-docs", is_staff_member),
     NavEntry(_("Administration"), "admin:index", can_use_admin_site),
 ]

@@ -49,7 +49,9 @@ INSTALLED_APPS = [
     "yimen.org",
     "yimen.accounts",
     "yimen.catalog",
+    "yimen.hall",
     "yimen.cases",
+    "yimen.licences",
     "yimen.demo",
 ]
 
@@ -109,7 +111,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://yimen")}
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "yimen.accounts.backends.AccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -199,6 +201,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yimen.cases.tasks.sweep_cases",
         "schedule": 15 * 60,
     },
+    # Missed appointments and tickets left in the queue overnight (yimen.hall.services.sweep).
+    "hall-sweep": {
+        "task": "yimen.hall.tasks.sweep_hall",
+        "schedule": 15 * 60,
+    },
+    # Licences past their last day become expired (also applied whenever one is read).
+    "licences-expiry": {
+        "task": "yimen.licences.tasks.expire_licences",
+        "schedule": 24 * 3600,
+    },
 }
 
 # --- Yimen ----------------------------------------------------------------------------------
@@ -213,6 +225,8 @@ YIMEN_CLOCK_YELLOW_RATIO = env.float("YIMEN_CLOCK_YELLOW_RATIO", default=0.2)
 # From this day of the year on, system admins are warned if next year's calendar is missing.
 YIMEN_CALENDAR_WARN_FROM = env.str("YIMEN_CALENDAR_WARN_FROM", default="10-01")
 YIMEN_PUBLIC_URL = env.str("YIMEN_PUBLIC_URL", default="http://127.0.0.1:8000")  # QR codes
+# Appointments can be booked from today to this many working days ahead.
+YIMEN_APPOINTMENT_DAYS = env.int("YIMEN_APPOINTMENT_DAYS", default=7)
 
 # --- Security headers, logging --------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

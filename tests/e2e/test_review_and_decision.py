@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from yimen.cases import services
 from yimen.cases.choices import CaseStatus, DeliveryMethod, DocumentKind
+from yimen.common.choices import Rating
 
 from ..cases.factories import guide, person, staff_for, submit
 from . import action_form, open_case, take, zh
@@ -53,7 +54,7 @@ def test_a_case_goes_from_review_to_delivery_and_rating(page, login, tmp_path):
     page.goto(reverse("cases:mine"))
     open_case(page, case)
     form = action_form(page, "evaluate")
-    form.get_by_label(zh("5 — very good")).check()
+    form.get_by_label(zh(Rating.VERY_GOOD.label)).check()
     take(page, "evaluate", CaseStatus.DELIVERED, form)
     assert "5 / 5" in page.locator("#h-dates + dl").inner_text()
 

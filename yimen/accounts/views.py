@@ -85,6 +85,8 @@ def home(request):
         }
         return render(request, "accounts/home_staff.html", context)
     applicant = Applicant.objects.filter(user=request.user).first()
+    if applicant is not None:
+        return redirect("space:home")  # 我的空间: licences, cases, reusable materials
     return render(request, "accounts/home_applicant.html", {"applicant": applicant})
 
 

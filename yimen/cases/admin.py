@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from yimen.admin_site import RoleAdmin
-from yimen.org.choices import Role
+from yimen.admin_site import ViewOnlyAdmin
 
 from . import selectors
 from .models import Case, CaseDocument, CaseMaterial
@@ -71,9 +70,7 @@ class CaseDocumentInline(_CaseInline):
 
 
 @admin.register(Case)
-class CaseAdmin(RoleAdmin, admin.ModelAdmin):
-    view_roles = (Role.SYSTEM_ADMIN,)
-
+class CaseAdmin(ViewOnlyAdmin):
     list_display = (
         "number",
         "item",
@@ -87,7 +84,6 @@ class CaseAdmin(RoleAdmin, admin.ModelAdmin):
     search_fields = ("number",)
     date_hierarchy = "submitted_at"
     list_select_related = ("item_version", "department", "applicant", *selectors.CLOCK_FIELDS)
-    show_full_result_count = False
     inlines = (CaseMaterialInline, CaseDocumentInline)
     fieldsets = (
         (
@@ -145,9 +141,6 @@ class CaseAdmin(RoleAdmin, admin.ModelAdmin):
         # No select_related here: the list would then ignore list_select_related.
         return super().get_queryset(request).prefetch_related(*CLOCK_PREFETCHES)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [name for _title, options in self.fieldsets for name in options["fields"]]
-
     @admin.display(description=_("item"), ordering="item_version__name")
     def item(self, obj):
         return obj.item_version.name
@@ -169,12 +162,3 @@ class CaseAdmin(RoleAdmin, admin.ModelAdmin):
             for row in selectors.clock_rows(obj)
         ]
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

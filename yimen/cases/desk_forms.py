@@ -4,6 +4,8 @@ submit, and the filters of the staff lists."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -16,10 +18,12 @@ from yimen.catalog.choices import Requirement
 from yimen.common.choices import Channel
 from yimen.common.clock import Light
 from yimen.common.forms import StyledFormMixin
+from yimen.hall import selectors as hall_selectors
 from yimen.org.models import Department
 
 from . import selectors, services
 from .choices import CaseStatus
+from .forms import ApplicantMaterials, reuse_label
 from .models import Case
 from .queues import with_light
 
@@ -38,10 +42,27 @@ class Decision:
     ]
 
 
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One material of the checklist: its fields, the licence that stands for it (零提交:
+    ticked and marked) and the choice of the applicant's earlier file, if any."""
+
+    material: Any
+    seen: forms.BoundField
+    scan: forms.BoundField
+    problem: forms.BoundField
+    licence: Any = None
+    reuse: forms.BoundField | None = None
+
+
 class ChecklistForm(StyledFormMixin, forms.Form):
     """The acceptance checklist of one guide for one applicant: per material, whether the
     original was seen (or provided), an optional scan and what is wrong with it; the guide's
     application form (prefixed "f-"); and the clerk's decision, given by the button pressed.
+
+    Given the `applicant`, a material a valid licence of theirs stands for is ticked and
+    marked (零提交: no original, the case records the licence), and a material they gave in
+    an earlier case, still valid, offers that file (`reuse_<id>`; a scan given wins).
 
     `submit()` starts the case and decides it in one transaction, so a refused decision
     leaves no case behind."""
@@ -58,43 +79,68 @@ class ChecklistForm(StyledFormMixin, forms.Form):
         help_text=_("Only when not accepting: the applicant is told it."),
     )
 
-    def __init__(self, *args, guide, **kwargs):
+    def __init__(self, *args, guide, applicant=None, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("version", guide.pk)
         kwargs["initial"].setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.guide = guide
         self.materials = list(guide.materials.all())
+        # What the applicant already has: licences standing for materials (零提交) and
+        # earlier files to pick again. Without the applicant, submit() reads the licences.
+        self.known = ApplicantMaterials(guide, applicant) if applicant is not None else None
+        licences = self.known.licences if self.known else {}
+        reusable = self.known.reusable if self.known else {}
         small = {"class": "form-control form-control-sm"}
         for material in self.materials:
+            covered = material.pk in licences
             self.fields[f"seen_{material.pk}"] = forms.BooleanField(
                 label=_("Original seen / provided"),
                 required=False,
+                # A licence stands for it: ticked, and not the clerk's to untick.
+                disabled=covered,
+                initial=covered,
                 widget=forms.CheckboxInput(
                     attrs={
                         "class": "form-check-input",
                         "aria-labelledby": f"material-{material.pk}",
+                        **({"aria-describedby": f"licence-{material.pk}"} if covered else {}),
                     }
                 ),
             )
             self.fields[f"scan_{material.pk}"] = forms.FileField(
                 label=_("Scan"), required=False, widget=forms.ClearableFileInput(attrs=small)
             )
+            if found := reusable.get(material.pk):
+                self.fields[f"reuse_{material.pk}"] = forms.BooleanField(
+                    label=reuse_label(found),
+                    required=False,
+                    initial=True,
+                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+                )
             self.fields[f"problem_{material.pk}"] = forms.CharField(
                 label=_("Problem"),
                 required=False,
                 max_length=200,
                 widget=forms.TextInput(attrs=small),
             )
-        if self.materials:
-            self.fields[f"seen_{self.materials[0].pk}"].widget.attrs["autofocus"] = True
+        if open_ := [m for m in self.materials if m.pk not in licences]:
+            self.fields[f"seen_{open_[0].pk}"].widget.attrs["autofocus"] = True
         styled = type("DeskApplicationForm", (StyledFormMixin, type(services.form_for(guide))), {})
         self.application = styled(self.data if self.is_bound else None, prefix="f")
 
-    def rows(self):
-        """(material, seen, scan, problem) per material of the guide, for the template."""
+    def rows(self) -> list[ChecklistRow]:
+        """One row per material of the guide, for the template."""
+        licences = self.known.licences if self.known else {}
         return [
-            (m, self[f"seen_{m.pk}"], self[f"scan_{m.pk}"], self[f"problem_{m.pk}"])
+            ChecklistRow(
+                material=m,
+                seen=self[f"seen_{m.pk}"],
+                scan=self[f"scan_{m.pk}"],
+                problem=self[f"problem_{m.pk}"],
+                licence=licences.get(m.pk),
+                reuse=self[f"reuse_{m.pk}"] if f"reuse_{m.pk}" in self.fields else None,
+            )
             for m in self.materials
         ]
 
@@ -110,19 +156,43 @@ class ChecklistForm(StyledFormMixin, forms.Form):
 
     # --- what the checklist says ---
 
+    def _covered(self, material) -> bool:
+        """A valid licence of the applicant stands for the material (零提交)."""
+        return bool(self.known and material.pk in self.known.licences)
+
+    def _picked(self, material):
+        """The earlier file picked for the material (None: none picked)."""
+        found = self.known.reusable.get(material.pk) if self.known else None
+        if found is not None and self.cleaned_data.get(f"reuse_{material.pk}"):
+            return found.row
+        return None
+
     def _provided(self, material) -> bool:
         data = self.cleaned_data
-        return bool(data.get(f"seen_{material.pk}") or data.get(f"scan_{material.pk}"))
+        return bool(
+            data.get(f"seen_{material.pk}")
+            or data.get(f"scan_{material.pk}")
+            or self._picked(material)
+            or self._covered(material)
+        )
 
     def uploads(self) -> list[services.Upload]:
-        return [
-            services.Upload(m, scan)
-            for m in self.materials
-            if (scan := self.cleaned_data.get(f"scan_{m.pk}"))
-        ]
+        """A scan given, else the earlier file picked."""
+        uploads = []
+        for m in self.materials:
+            if scan := self.cleaned_data.get(f"scan_{m.pk}"):
+                uploads.append(services.Upload(m, scan))
+            elif picked := self._picked(m):
+                uploads.append(services.Upload(m, reused=picked))
+        return uploads
 
     def originals(self):
-        return [m for m in self.materials if self.cleaned_data.get(f"seen_{m.pk}")]
+        """The originals seen: a material a licence stands for has none to see."""
+        return [
+            m
+            for m in self.materials
+            if self.cleaned_data.get(f"seen_{m.pk}") and not self._covered(m)
+        ]
 
     def corrections(self) -> list[dict]:
         """Every material with a problem written, and every required one not provided (a
@@ -147,11 +217,17 @@ class ChecklistForm(StyledFormMixin, forms.Form):
 
     def submit(self, *, clerk, applicant) -> Case | None:
         """Start the case at the window and decide on it; None with the errors on the form
-        when a service refuses (nothing is kept then). PermissionDenied passes through."""
+        when a service refuses (nothing is kept then). PermissionDenied passes through. The
+        case records the queue ticket the clerk is serving, unless it is another applicant's."""
         key = self.cleaned_data["idempotency_key"]
         if done := selectors.case_by_idempotency_key(user=clerk, key=key):
             return done
+        if self.known is None:  # the licences decide which materials count as provided
+            self.known = ApplicantMaterials(self.guide, applicant, reuse=False)
         uploads = self.uploads()
+        ticket = hall_selectors.in_service(clerk=clerk)
+        if ticket is not None and ticket.applicant_id not in (None, applicant.pk):
+            ticket = None  # the clerk serves someone else: the case is not theirs
         try:
             with transaction.atomic():
                 case = services.case_submit(
@@ -164,6 +240,7 @@ class ChecklistForm(StyledFormMixin, forms.Form):
                     originals=self.originals(),
                     idempotency_key=key,
                     key_checked=True,
+                    ticket=ticket,
                 )
                 if case.status == CaseStatus.RECEIVED:  # not a double submit's first case
                     self._decide(case, clerk)
@@ -194,7 +271,8 @@ class ChecklistForm(StyledFormMixin, forms.Form):
                 self.add_error("reason", messages)
             elif key.startswith("materials.") and key[10:].isdigit():
                 upload = uploads[int(key[10:])]
-                self.add_error(f"scan_{upload.material.pk}", messages)
+                field = "reuse" if upload.reused is not None else "scan"
+                self.add_error(f"{field}_{upload.material.pk}", messages)
             else:
                 self.add_error(None, messages)
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from yimen.accounts.forms import ApplicantLookupForm, WalkInApplicantForm
 from yimen.accounts.models import Applicant
 from yimen.accounts.selectors import applicant_by_identifier
+from yimen.hall.permissions import reads_statistics, works_at_windows
 
 from . import queues
 from .choices import CaseStatus
@@ -23,8 +24,10 @@ from .desk_forms import CaseFilterForm, ChecklistForm
 CONSOLES = [
     (_("Window desk"), "desk:desk", queues.uses_desk),
     (_("My queue"), "desk:queue", queues.uses_desk),
+    (_("Calling panel"), "window:panel", works_at_windows),
     (_("Review inbox"), "desk:inbox", queues.uses_inbox),
     (_("All cases"), "desk:all", queues.sees_all_cases),
+    (_("Hall statistics"), "window:stats", reads_statistics),
 ]
 
 
@@ -33,7 +36,7 @@ def _require(allowed, user) -> None:
         raise PermissionDenied
 
 
-def _render(request, template, context, *, status=200):
+def render_console(request, template, context, *, status=200):
     """Render a console page with the tabs of the consoles the user may use."""
     tabs = [
         {"label": label, "url": reverse(name), "active": request.path == reverse(name)}
@@ -54,13 +57,13 @@ def desk(request):
     context = {"form": form}
     if request.method == "POST":
         if not form.is_valid():
-            return _render(request, "desk/desk.html", context, status=400)
+            return render_console(request, "desk/desk.html", context, status=400)
         value = form.cleaned_data["q"]
         if applicant := applicant_by_identifier(identifier=value):
             return redirect("desk:start", public_id=applicant.public_id)
         kind = "person" if value[:17].isdigit() else "enterprise"
         context["walk_in_form"] = WalkInApplicantForm(initial={"identifier": value, "kind": kind})
-    return _render(request, "desk/desk.html", context)
+    return render_console(request, "desk/desk.html", context)
 
 
 @login_required
@@ -77,7 +80,7 @@ def start(request, public_id):
     }
     if request.htmx:
         return render(request, "desk/_items.html", context)
-    return _render(request, "desk/start.html", context)
+    return render_console(request, "desk/start.html", context)
 
 
 @login_required
@@ -90,16 +93,16 @@ def checklist(request, public_id, implementation_code):
         raise Http404(_("No guide in force of your window categories has this code."))
     status = 200
     if request.method == "POST":
-        form = ChecklistForm(request.POST, request.FILES, guide=guide)
+        form = ChecklistForm(request.POST, request.FILES, guide=guide, applicant=applicant)
         if form.is_valid():
             case = form.submit(clerk=request.user, applicant=applicant)
             if case is not None:
                 return redirect("desk:done", number=case.number)
         status = 400
     else:
-        form = ChecklistForm(guide=guide)
+        form = ChecklistForm(guide=guide, applicant=applicant)
     context = {"applicant": applicant, "guide": guide, "form": form}
-    return _render(request, "desk/checklist.html", context, status=status)
+    return render_console(request, "desk/checklist.html", context, status=status)
 
 
 @login_required
@@ -109,7 +112,7 @@ def done(request, number):
     case = queues.desk_case(request.user, number)
     if case is None:
         raise Http404(_("No case of yours has this number."))
-    return _render(request, "desk/done.html", {"case": case})
+    return render_console(request, "desk/done.html", {"case": case})
 
 
 # --- the lists --------------------------------------------------------------------------------
@@ -119,14 +122,14 @@ def _case_list(request, cases, *, title, intro, statuses, departments=None):
     form = CaseFilterForm(request.GET or None, statuses=statuses, departments=departments)
     context = {"title": title, "intro": intro, "form": form, "page": None}
     if form.is_bound and not form.is_valid():
-        return _render(request, "desk/cases.html", context, status=400)
+        return render_console(request, "desk/cases.html", context, status=400)
     if form.is_bound:
         cases = form.apply(cases)
     page = Paginator(cases, queues.PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = queues.rows(page.object_list)
     context["page"] = page
     context["page_range"] = page.paginator.get_elided_page_range(page.number)
-    return _render(request, "desk/cases.html", context)
+    return render_console(request, "desk/cases.html", context)
 
 
 @login_required

@@ -7,6 +7,8 @@ service lands on the field it is about."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -14,9 +16,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yimen.catalog.choices import Requirement
-from yimen.common.forms import StyledFormMixin
+from yimen.common.choices import Rating
+from yimen.common.forms import StyledFormMixin, set_service_errors
+from yimen.licences import selectors as licence_selectors
 
 from . import permissions, services
+from . import selectors as case_selectors
 from .choices import DeliveryMethod, MaterialState, PauseKind, Performer
 from .models import Case
 from .workflow import actions_from
@@ -53,18 +58,6 @@ def material_help(material) -> str:
     return " · ".join(parts)
 
 
-def set_service_errors(form: forms.Form, exc: ValidationError, *, rename=None) -> None:
-    """Put a service's ValidationError on the form: each key on its field (through
-    `rename`), the rest above the form."""
-    rename = rename or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages in exc.message_dict.items():
-        target = rename.get(key, key)
-        form.add_error(target if target in form.fields else None, messages)
-
-
 # --- online application -----------------------------------------------------------------------
 
 
@@ -74,35 +67,146 @@ def application_form(version, data=None) -> forms.Form:
     return type("StyledApplicationForm", (StyledFormMixin, base), {})(data=data)
 
 
+@dataclass(frozen=True)
+class MaterialRow:
+    """One material of the guide as the apply page shows it: the licence that stands for it
+    (零提交: no upload), or its upload and, where the applicant has one, the choice of an
+    earlier file."""
+
+    material: Any
+    required: bool = False
+    licence: Any = None
+    file: forms.BoundField | None = None
+    reuse: forms.BoundField | None = None
+    reusable: Any = None  # selectors.Reusable
+
+
+def reuse_label(reusable) -> str:
+    """“Use the file … from case N (valid until …)” of an earlier file."""
+    if reusable.valid_until is None:
+        return _("Use “%(name)s” from case %(case)s (does not expire)") % {
+            "name": reusable.row.file_name,
+            "case": reusable.row.case.number,
+        }
+    return _("Use “%(name)s” from case %(case)s (valid until %(until)s)") % {
+        "name": reusable.row.file_name,
+        "case": reusable.row.case.number,
+        "until": reusable.valid_until.isoformat(),
+    }
+
+
+class ApplicantMaterials:
+    """What the applicant already has for a guide's materials: the valid licences that stand
+    for them (by material id) and their reusable earlier files (by material id). Read in a
+    fixed number of queries, whatever the number of licences and files (`reuse=False`: the
+    licences alone)."""
+
+    def __init__(self, version, applicant, *, reuse: bool = True):
+        materials = list(version.materials.all())
+        by_type = {m.material_type_id: m for m in materials}
+        self.licences: dict[int, Any] = {}
+        self.reusable: dict[int, Any] = {}
+        if applicant is None or not materials:
+            return
+        for type_id, licence in licence_selectors.replacing(applicant, set(by_type)).items():
+            self.licences[by_type[type_id].pk] = licence
+        for found in case_selectors.reusable_materials(applicant=applicant) if reuse else ():
+            material = by_type.get(found.row.material.material_type_id)
+            if material is not None and material.pk not in self.licences:
+                self.reusable[material.pk] = found
+
+
 class MaterialsForm(StyledFormMixin, forms.Form):
     """One upload per material the guide takes electronically, and the idempotency key
-    generated when the page was drawn (a second submit with it returns the first case)."""
+    generated when the page was drawn (a second submit with it returns the first case).
+
+    A material a valid licence of the applicant stands for has no upload (零提交: the
+    service records the licence). A material the applicant gave in an earlier case, still
+    valid, offers that file (`reuse_<id>`, ticked by default); a new file given beside it
+    wins."""
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, version, **kwargs):
+    def __init__(self, *args, version, applicant=None, **kwargs):
         kwargs.setdefault("initial", {"idempotency_key": uuid.uuid4()})
         super().__init__(*args, **kwargs)
+        known = ApplicantMaterials(version, applicant)
         self.materials = {}
+        self.required: set[str] = set()
+        self.reusable: dict[str, Any] = {}  # file field name → selectors.Reusable
+        self.zero_submission = []  # (material, licence)
+        self.at_window = []
+        self._rows = []
         for material in version.materials.all():
+            if licence := known.licences.get(material.pk):
+                self.zero_submission.append((material, licence))
+                self._rows.append((material, licence, None, None))
+                continue
             if not material.electronic_accepted:
+                self.at_window.append(material)
                 continue
             name = f"material_{material.pk}"
             required = material.requirement == Requirement.REQUIRED and not material.tolerable
+            reusable = known.reusable.get(material.pk)
+            # With an earlier file to pick, "required" is checked in clean(): a file or the pick.
             self.fields[name] = _file_field(
-                material, required=required, help_text=material_help(material)
+                material, required=required and reusable is None, help_text=material_help(material)
             )
             self.materials[name] = material
-        self.at_window = [m for m in version.materials.all() if not m.electronic_accepted]
+            if required:
+                self.required.add(name)
+            if reusable is not None:
+                self.reusable[name] = reusable
+                self.fields[f"reuse_{material.pk}"] = forms.BooleanField(
+                    label=reuse_label(reusable),
+                    required=False,
+                    initial=True,
+                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+                )
+            self._rows.append((material, None, name, reusable))
+
+    def rows(self) -> list[MaterialRow]:
+        """The guide's materials in order, but those brought to the window only."""
+        rows = []
+        for material, licence, name, reusable in self._rows:
+            rows.append(
+                MaterialRow(
+                    material=material,
+                    required=name in self.required,
+                    licence=licence,
+                    file=self[name] if name else None,
+                    reuse=self[f"reuse_{material.pk}"] if reusable else None,
+                    reusable=reusable,
+                )
+            )
+        return rows
+
+    def _picked(self, name: str):
+        """The earlier file picked for the upload field `name` (None: none picked)."""
+        reusable = self.reusable.get(name)
+        if reusable and self.cleaned_data.get(f"reuse_{self.materials[name].pk}"):
+            return reusable.row
+        return None
+
+    def clean(self):
+        # A required material with an earlier file to pick: a new file, or the pick.
+        for name in self.required & set(self.reusable):
+            given = self.cleaned_data.get(name) or self._picked(name)
+            if not given and name not in self.errors:
+                self.add_error(name, _("Upload the file, or use the earlier one."))
+        return self.cleaned_data
 
     def uploads(self) -> tuple[list[services.Upload], list[str]]:
-        """The files given, and the field each came from (the service names errors by the
-        upload's position)."""
+        """The files given (a new file, else the earlier file picked), and the field each
+        came from (the service names errors by the upload's position)."""
         uploads, names = [], []
         for name, material in self.materials.items():
             if file := self.cleaned_data.get(name):
                 uploads.append(services.Upload(material, file))
                 names.append(name)
+            elif picked := self._picked(name):
+                uploads.append(services.Upload(material, reused=picked))
+                names.append(f"reuse_{material.pk}")
         return uploads, names
 
 
@@ -259,18 +363,9 @@ class DeliverForm(ActionForm):
         }
 
 
-RATINGS = [
-    (5, _("5 — very good")),
-    (4, _("4 — good")),
-    (3, _("3 — fair")),
-    (2, _("2 — poor")),
-    (1, _("1 — very poor")),
-]
-
-
 class EvaluateForm(ActionForm):
     rating = forms.TypedChoiceField(
-        label=_("Rating"), choices=RATINGS, coerce=int, widget=forms.RadioSelect
+        label=_("Rating"), choices=Rating.choices, coerce=int, widget=forms.RadioSelect
     )
     comment = forms.CharField(
         label=_("Comment"),

@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yimen.common.choices import Channel
+from yimen.common.choices import Channel, Rating
 
 from .choices import CaseStatus, DeliveryMethod, DocumentKind, MaterialState
 
@@ -109,8 +108,17 @@ class Case(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.TextField(_("reason for closing"), blank=True)
+    ticket = models.ForeignKey(
+        "hall.Ticket",
+        verbose_name=_("queue ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text=_("The ticket the applicant was served on at the window."),
+    )
     rating = models.PositiveSmallIntegerField(
-        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("rating"), null=True, blank=True, choices=Rating.choices
     )
     rating_comment = models.TextField(_("comment on the rating"), blank=True)
 
@@ -170,6 +178,24 @@ class CaseMaterial(models.Model):
     size = models.PositiveIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     original_seen = models.BooleanField(_("original seen"), default=False)
+    licence = models.ForeignKey(
+        "licences.Licence",
+        verbose_name=_("satisfied by the e-licence"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("零提交: a valid licence of the applicant stands for the material."),
+    )
+    reused_from = models.ForeignKey(
+        "self",
+        verbose_name=_("reused from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The file of an earlier case of the applicant, picked again."),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     supply_by = models.DateField(_("to be supplied by"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -92,8 +92,5 @@ def visible_cases(user, cases: QuerySet) -> QuerySet:
         if membership.role == Role.SUPERVISOR:
             if membership.region_id is None:
                 return cases
-            region = membership.region
-            seen |= Q(
-                region__code__startswith=region.code[: region.SIGNIFICANT_DIGITS[region.level]]
-            )
+            seen |= Q(region__code__startswith=membership.region.scope_prefix)
     return cases.filter(seen)

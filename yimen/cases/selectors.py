@@ -8,16 +8,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimen.accounts.selectors import applicant_by_identifier
 from yimen.catalog.models import FormField, Material
 from yimen.common.audit import object_label
+from yimen.common.choices import Channel
 from yimen.common.clock import ClockState
 from yimen.common.clocks import clock_state
 from yimen.common.models import AuditEvent, Clock
+from yimen.hall import selectors as hall_selectors
 
 from . import permissions
 from .choices import CLOCK_OF_STATUS, FINAL_STATES, CaseStatus, ClockPurpose, MaterialState
@@ -47,7 +49,9 @@ def case_page_queryset() -> QuerySet[Case]:
         ).prefetch_related(
             Prefetch(
                 "materials",
-                queryset=CaseMaterial.objects.select_related("material__material_type"),
+                queryset=CaseMaterial.objects.select_related(
+                    "material__material_type", "licence__licence_type", "reused_from__case"
+                ),
             ),
             "documents",
             Prefetch(
@@ -81,6 +85,49 @@ def applicant_cases(*, applicant) -> QuerySet[Case]:
     return _with_clocks(
         Case.objects.filter(applicant=applicant).select_related("item_version", "department")
     )
+
+
+@dataclass(frozen=True)
+class Reusable:
+    """A file of an earlier case that can stand for a material again, until `valid_until`
+    (None: its material type does not expire)."""
+
+    row: CaseMaterial
+    valid_until: dt.date | None
+
+
+def reusable_materials(*, applicant, today: dt.date | None = None) -> list[Reusable]:
+    """The applicant's files from earlier cases, the latest of each material type, that are
+    still valid (an upload counts from the day it was given, for its type's validity)."""
+    today = today or timezone.localdate()
+    rows = (
+        CaseMaterial.objects.filter(
+            case__applicant=applicant,
+            material__material_type__isnull=False,
+            state__in=[MaterialState.PROVIDED, MaterialState.SUPPLIED],
+        )
+        .exclude(file="")
+        .select_related("material__material_type", "case")
+        .order_by("-updated_at", "-pk")
+    )
+    rows = list(rows)
+    # A file picked again (reused_from) shares its bytes and sha256 with the first upload:
+    # its validity runs from the day those bytes were first given, not from the reuse.
+    first_given: dict[str, dt.date] = {}
+    for row in rows:
+        day = timezone.localdate(row.updated_at)
+        first_given[row.sha256] = min(first_given.get(row.sha256, day), day)
+    latest: dict[int, Reusable] = {}
+    for row in rows:
+        material_type = row.material.material_type
+        if material_type.pk in latest:
+            continue
+        days = material_type.validity_days
+        given = first_given.get(row.sha256) or timezone.localdate(row.updated_at)
+        until = given + dt.timedelta(days=days) if days else None
+        if until is None or until >= today:
+            latest[material_type.pk] = Reusable(row, until)
+    return list(latest.values())
 
 
 def progress_lookup(*, number: str, identifier: str) -> Case | None:
@@ -189,29 +236,51 @@ def action_label(action: str):
     return _EVENT_LABELS.get(name, action)
 
 
-def timeline(case: Case) -> list[Event]:
-    """The case's history from the audit chain, oldest first. Staff are named; the applicant
-    is called the applicant and the system the system."""
+def history_events(case: Case) -> QuerySet[AuditEvent]:
+    """The audit events of the case's history, oldest first: a case started on a queue
+    ticket begins with the ticket's 预约, 取号 and 叫号."""
     object_type, object_id = object_label(case)
-    events = AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by(
-        "occurred_at", "pk"
-    )
+    wanted = Q(object_type=object_type, object_id=object_id)
+    if case.ticket_id is not None:
+        wanted |= hall_selectors.ticket_history(case.ticket_id, until=case.submitted_at)
+    return AuditEvent.objects.filter(wanted).order_by("occurred_at", "pk")
+
+
+def is_ticket_event(event: AuditEvent) -> bool:
+    return event.action in hall_selectors.TICKET_HISTORY
+
+
+def event_label(event: AuditEvent):
+    """What the pages and the API call an event of the case's history."""
+    return hall_selectors.TICKET_HISTORY.get(event.action) or action_label(event.action)
+
+
+def timeline(case: Case) -> list[Event]:
+    """The case's history for its page, in one query. Staff are named; the applicant is
+    called the applicant and the system the system."""
     history = []
-    for event in events:
-        if event.actor_id is None:
-            who = _("System")
-        elif event.actor_id == case.applicant.user_id and not event.role:
+    for event in history_events(case):
+        of_ticket = is_ticket_event(event)
+        if event.actor_id == case.applicant.user_id and not event.role:
             who = _("Applicant")
+        elif of_ticket and not event.role:
+            # Taken at the kiosk (by whoever stood there) or booked online: name the channel.
+            who = Channel(event.channel).label
+        elif event.actor_id is None:
+            who = _("System")
         else:
             who = event.actor_label
+        reason = event.reason
+        if of_ticket and event.payload.get("window"):
+            reason = _("Window %(window)s") % {"window": event.payload["window"]}
         history.append(
             Event(
                 at=event.occurred_at,
                 action=event.action,
-                label=action_label(event.action),
+                label=event_label(event),
                 who=who,
-                reason=event.reason,
-                status=event.to_state,
+                reason=reason,
+                status="" if of_ticket else event.to_state,
             )
         )
     return history

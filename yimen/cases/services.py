@@ -21,15 +21,19 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimen.catalog.choices import LimitUnit, OnlineDepth, Requirement, Target, VersionStatus
 from yimen.catalog.models import ItemVersion, Material
-from yimen.common import audit, clocks, workdays
+from yimen.common import audit, clocks, counters, workdays
 from yimen.common.choices import Channel
 from yimen.common.prefetch import remember
+from yimen.common.ratings import checked_rating
+from yimen.hall.choices import TicketStatus
+from yimen.licences import selectors as licence_selectors
+from yimen.licences import services as licences
 from yimen.org.choices import Role
 from yimen.org.roles import window_categories_for
 
@@ -54,27 +58,12 @@ STATUTORY_EXTENSION = 10  # working days a head may add (Art. 42)
 
 
 def next_number(region, *, day: dt.date | None = None) -> str:
-    """The next case number of a region's day, e.g. 440604-20261123-00017. Gap-free and
-    unique under concurrency: the counter row is locked (SQLite serialises writers)."""
+    """The next case number of a region's day, e.g. 440604-20261123-00017: gap-free and
+    unique under concurrency."""
     day = day or timezone.localdate()
     prefix = region.code[:6]
-    last = _count_on(prefix, day)
-    if last is None:  # the day's first case makes the row
-        CaseCounter.objects.get_or_create(region_prefix=prefix, day=day)
-        last = _count_on(prefix, day)
+    last = counters.bump(CaseCounter, region_prefix=prefix, day=day)
     return f"{prefix}-{day:%Y%m%d}-{last:05d}"
-
-
-def _count_on(prefix: str, day: dt.date) -> int | None:
-    """Add one to the day's counter and read it back in one statement (None: no row yet)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {CaseCounter._meta.db_table} SET last = last + 1"
-            " WHERE region_prefix = %s AND day = %s RETURNING last",
-            [prefix, day],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 # --- materials --------------------------------------------------------------------------------
@@ -82,10 +71,14 @@ def _count_on(prefix: str, day: dt.date) -> int | None:
 
 @dataclass
 class Upload:
-    """A file given for one material of the guide."""
+    """A file given for one material of the guide: a new file, or (`reused`) the file of an
+    earlier case of the same applicant picked again. A reused file is checked to be the
+    applicant's own, of the same material type and still valid
+    (selectors.reusable_materials); its stored file is shared, not copied."""
 
     material: Material
-    file: Any  # a Django UploadedFile or File
+    file: Any = None  # a Django UploadedFile or File
+    reused: CaseMaterial | None = None
     # (name, size, sha256) once checked: storing it does not read the file a second time.
     checked: tuple[str, int, str] | None = field(default=None, init=False, repr=False)
 
@@ -134,15 +127,43 @@ def _checked_upload(upload: Upload) -> tuple[str, int, str]:
     return upload.checked
 
 
-def _check_uploads(version: ItemVersion, uploads: Sequence[Upload]) -> dict[str, list]:
+def _checked_reuse(upload: Upload, applicant, reusable: dict[int, CaseMaterial]) -> None:
+    """A reused file: one of `reusable` (the applicant's still valid files, by row id) of
+    the material's type; ValidationError otherwise. `upload.reused` becomes that loaded row."""
+    picked = reusable.get(upload.reused.pk)
+    if picked is None:
+        mine = CaseMaterial.objects.filter(pk=upload.reused.pk, case__applicant=applicant)
+        if applicant is None or not mine.exists():
+            raise ValidationError(_("This is not a file of yours from an earlier case."))
+        raise ValidationError(
+            _("That earlier file can no longer be used: upload the material again.")
+        )
+    if picked.material.material_type_id != upload.material.material_type_id:
+        raise ValidationError(_("That earlier file is of another kind of material."))
+    upload.reused = picked
+    upload.checked = (picked.file_name, picked.size, picked.sha256)
+
+
+def _check_uploads(version: ItemVersion, uploads: Sequence[Upload], applicant) -> dict[str, list]:
+    """Errors by upload (`materials.<index>`): a material the guide does not ask for, a
+    file that is not acceptable, a reused file that may not be reused."""
     errors: dict[str, list] = {}
     own = {m.pk for m in version.materials.all()}
+    reusable = None
     for index, upload in enumerate(uploads):
         if upload.material.pk not in own:
             errors[f"materials.{index}"] = [_("This material is not asked for by the guide.")]
             continue
         try:
-            _checked_upload(upload)
+            if upload.reused is not None:
+                if reusable is None:  # read once, and only when something is reused
+                    found = selectors.reusable_materials(applicant=applicant) if applicant else []
+                    reusable = {r.row.pk: r.row for r in found}
+                _checked_reuse(upload, applicant, reusable)
+            elif upload.file is None:
+                raise ValidationError(_("Give a file or pick an earlier one."))
+            else:
+                _checked_upload(upload)
         except ValidationError as exc:
             errors[f"materials.{index}"] = exc.messages
     return errors
@@ -159,11 +180,34 @@ def _store_uploads(case: Case, uploads: Sequence[Upload], actor) -> list[CaseMat
             file_name=name,
             size=size,
             sha256=sha256,
+            reused_from=upload.reused,
             updated_by=actor,
         )
-        row.file.save(name, upload.file, save=False)
+        if upload.reused is not None:
+            row.file = upload.reused.file.name  # the stored file is shared, not copied
+        else:
+            row.file.save(name, upload.file, save=False)
         rows.append(row)
     return CaseMaterial.objects.bulk_create(rows)
+
+
+def _licence_rows(case: Case, version: ItemVersion, given: set[int], actor) -> list[CaseMaterial]:
+    """零提交: each material of the guide that nothing was given for and that a valid licence
+    of the applicant stands for (用证清单) is recorded as provided by that licence."""
+    wanted = {m.material_type_id: m for m in version.materials.all() if m.pk not in given}
+    if not wanted:
+        return []
+    found = licence_selectors.replacing(case.applicant, set(wanted))
+    return CaseMaterial.objects.bulk_create(
+        CaseMaterial(
+            case=case,
+            material=wanted[type_id],
+            state=MaterialState.PROVIDED,
+            licence=licence,
+            updated_by=actor,
+        )
+        for type_id, licence in found.items()
+    )
 
 
 def missing_required(case: Case) -> list[Material]:
@@ -253,13 +297,21 @@ def case_submit(
     originals: Sequence[Material] = (),
     idempotency_key: str = "",
     key_checked: bool = False,
+    ticket=None,
 ) -> Case:
     """A new case of `applicant` for the guide `version`. Online, an item with online
     pre-review waits for it; every other item counts as received at once (the acceptance
     clock starts). At the window the clerk received the materials in person: `originals`
     are those whose original the clerk saw, with a scan among `uploads` or without one. A
     second submission with the same idempotency key returns the first case (`key_checked`:
-    the caller has just looked the key up and found none).
+    the caller has just looked the key up and found none). `ticket`: the queue ticket the
+    clerk is serving, which the case records as its nodes 1–2.
+
+    零提交: a material of the guide that no upload, reused file or original is given for,
+    and whose type a valid licence of the applicant stands for (用证清单), is recorded as
+    provided by that licence, without a file. An upload may instead pick the file of an
+    earlier case of the applicant (`Upload.reused`): the new row shares its stored file.
+    The submit's audit event lists both (`licences`, `reused`).
 
     A new case carries what was written with it — its materials, its receipt (prefetched)
     and its audit events (`written_events`) — so that it can be shown without reading it
@@ -283,11 +335,18 @@ def case_submit(
         errors["channel"] = [_("This item is applied for at a window only.")]
     cleaned, form_errors = _clean_form(version, form_data)
     errors.update(form_errors)
-    errors.update(_check_uploads(version, uploads))
+    errors.update(_check_uploads(version, uploads, applicant))
     if originals and channel != Channel.WINDOW:
         errors["originals"] = [_("Originals are seen at a window only.")]
     elif originals and not {m.pk for m in originals} <= {m.pk for m in version.materials.all()}:
         errors["originals"] = [_("This material is not asked for by the guide.")]
+    if ticket is not None and not (
+        channel == Channel.WINDOW
+        and ticket.served_by_id == submitted_by.pk
+        and ticket.status == TicketStatus.SERVING
+        and ticket.applicant_id in (None, applicant.pk)
+    ):
+        errors["ticket"] = [_("This ticket is not being served at your window.")]
     if errors:
         raise ValidationError(errors)
     try:
@@ -301,6 +360,7 @@ def case_submit(
                 uploads=uploads,
                 originals=originals,
                 key=key,
+                ticket=ticket,
             )
     except IntegrityError:
         # The same key won a race a moment ago: that case is the answer.
@@ -312,7 +372,7 @@ def case_submit(
 
 
 def _create_case(
-    *, applicant, version, submitted_by, channel, form_data, uploads, originals, key
+    *, applicant, version, submitted_by, channel, form_data, uploads, originals, key, ticket
 ) -> Case:
     now = timezone.now()
     item = version.item
@@ -329,10 +389,13 @@ def _create_case(
         form_data=form_data,
         submitted_by=submitted_by,
         idempotency_key=key,
+        ticket=ticket,
         submitted_at=now,
         received_at=None if prereview else now,
     )
     rows = _store_uploads(case, uploads, submitted_by)
+    given = {u.material.pk for u in uploads} | {m.pk for m in originals}
+    rows += _licence_rows(case, version, given, submitted_by)
     # What the case has is known: the receipt and the response need not read it back.
     remember(case, "documents", [])
     if not originals:
@@ -343,9 +406,35 @@ def _create_case(
         _mark_received(case, now, submitted_by)
         case.save(update_fields=["acceptance_clock"])
     acting = [Performer.CLERK] if channel == Channel.WINDOW else [Performer.APPLICANT]
-    event = _record(case, action="submit", actor=submitted_by, channel=channel, acting=acting)
+    payload = {"ticket": ticket.number, "ticket_id": ticket.pk} if ticket is not None else {}
+    payload.update(_reuse_payload(rows))
+    event = _record(
+        case,
+        action="submit",
+        actor=submitted_by,
+        channel=channel,
+        acting=acting,
+        payload=payload or None,
+    )
     case.written_events = [event]
     return case
+
+
+def _reuse_payload(rows: Sequence[CaseMaterial]) -> dict[str, list]:
+    """What the submit's audit event says of 零提交 and reuse: the materials a licence stood
+    for (with its identifier) and those whose earlier file was picked (with its case)."""
+    payload: dict[str, list] = {}
+    for row in rows:
+        if row.licence is not None:
+            payload.setdefault("licences", []).append(
+                {"material": row.material.display_name, "licence": row.licence.identifier}
+            )
+        elif row.reused_from is not None:
+            payload.setdefault("reused", []).append(
+                {"material": row.material.display_name, "from_case": row.reused_from.case.number,
+                 "from_material": row.reused_from.pk}
+            )  # fmt: skip
+    return payload
 
 
 def _record_originals(case: Case, originals: Sequence[Material], actor) -> None:
@@ -457,7 +546,10 @@ def receive(*, case: Case, actor, channel: str = Channel.WINDOW) -> Case:
         step.set(status=CaseStatus.RECEIVED)
         _mark_received(step.case, now, actor)
         step.fields |= {"received_at", "acceptance_clock"}
-        step.case.materials.filter(state=MaterialState.PROVIDED).update(original_seen=True)
+        # A licence (零提交) has no original to bring.
+        step.case.materials.filter(state=MaterialState.PROVIDED, licence=None).update(
+            original_seen=True
+        )
     return case
 
 
@@ -588,7 +680,7 @@ def resubmit(
     """The corrected materials: back to receipt (the acceptance clock resumes) or, before
     receipt, back to pre-review."""
     _require_performer(case, "resubmit", actor)
-    if errors := _check_uploads(case.item_version, uploads):
+    if errors := _check_uploads(case.item_version, uploads, case.applicant):
         raise ValidationError(errors)
     with _step(case, "resubmit", actor=actor, channel=channel) as step:
         _store_uploads(step.case, uploads, actor)
@@ -790,7 +882,7 @@ def supply_tolerated(
     channel: str = Channel.WINDOW,
 ) -> Case:  # fmt: skip
     """Materials promised under 容缺受理 arrive (as files, or as originals seen at the window)."""
-    if errors := _check_uploads(case.item_version, uploads):
+    if errors := _check_uploads(case.item_version, uploads, case.applicant):
         raise ValidationError(errors)
     materials = list(materials)
     with _step(case, "supply_tolerated", actor=actor, channel=channel) as step:
@@ -821,6 +913,8 @@ def produce(*, case: Case, actor, channel: str = Channel.ADMIN) -> Case:
             raise ValidationError(
                 {"materials": _("Materials promised under tolerated acceptance have not arrived.")}
             )
+        # The e-licences the item issues (电子证照), signed by the issuing department.
+        licences.issue_for_case(case=step.case, actor=actor)
         step.set(status=CaseStatus.READY)
     return case
 
@@ -879,15 +973,11 @@ def evaluate(
 ) -> Case:
     """好差评: five levels; the two lowest need a reason. One rating per case."""
     _require_performer(case, "evaluate", actor)
-    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise ValidationError({"rating": _("Rate from 1 (very poor) to 5 (very good).")})
-    comment = comment or ""
-    if rating <= 2 and not comment.strip():
-        raise ValidationError({"comment": _("Tell us what went wrong.")})
+    rating, comment = checked_rating(rating, comment)
     with _step(case, "evaluate", actor=actor, channel=channel, reason=comment) as step:
         if step.case.rating is not None:
             raise ValidationError({"rating": _("This case has been rated already.")})
-        step.set(rating=rating, rating_comment=comment.strip())
+        step.set(rating=rating, rating_comment=comment)
         step.payload["rating"] = rating
     return case
 

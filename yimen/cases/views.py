@@ -50,7 +50,9 @@ def _applicant(user):
 
 @login_required
 def apply(request, implementation_code):
-    """Apply for the item in force: its form, an upload per material, one idempotency key."""
+    """Apply for the item in force: its form, an upload per material (none for a material a
+    valid licence of the applicant stands for: 零提交; an earlier file may be picked again),
+    one idempotency key."""
     version = versions_in_force().filter(item__implementation_code=implementation_code).first()
     if version is None:
         raise Http404
@@ -68,11 +70,13 @@ def apply(request, implementation_code):
 
     if request.method != "POST":
         context["form"] = application_form(version)
-        context["materials_form"] = MaterialsForm(version=version)
+        context["materials_form"] = MaterialsForm(version=version, applicant=applicant)
         return render(request, "cases/apply.html", context)
 
     form = application_form(version, request.POST)
-    materials_form = MaterialsForm(request.POST, request.FILES, version=version)
+    materials_form = MaterialsForm(
+        request.POST, request.FILES, version=version, applicant=applicant
+    )
     errors = []
     if form.is_valid() & materials_form.is_valid():
         key = str(materials_form.cleaned_data["idempotency_key"])

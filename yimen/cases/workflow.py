@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yimen.catalog.choices import Node
+from yimen.common.errors import StateConflict
 
 from .choices import OPEN_STATES, CaseStatus, Performer
 
@@ -94,9 +94,9 @@ TRANSITIONS: dict[str, Transition] = {
 }  # fmt: skip
 
 
-class TransitionRefused(ValidationError):
-    """The action does not start from the case's state (a stale page, a double click): a
-    400 on the case's status, telling what state the case is in now."""
+class TransitionRefused(StateConflict):
+    """The action does not start from the case's state (a stale page, a double click),
+    keyed on the case's status, telling what state the case is in now."""
 
     def __init__(self, action: str, status: str):
         self.action, self.status = action, status

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from yimen.admin_site import RoleAdmin
+from yimen.admin_site import RoleAdmin, ViewOnlyAdmin
 from yimen.org.choices import Role
 
 from . import admin_audit  # noqa: F401  (registers the audit event admin)
@@ -101,10 +101,8 @@ class ClockExtensionInline(ReadOnlyInline):
 
 
 @admin.register(Clock)
-class ClockAdmin(RoleAdmin, admin.ModelAdmin):
+class ClockAdmin(ViewOnlyAdmin):
     """Clocks change only through their owning module's services; here they are shown."""
-
-    view_roles = (Role.SYSTEM_ADMIN,)
 
     list_display = (
         "purpose",
@@ -126,9 +124,6 @@ class ClockAdmin(RoleAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("pauses", "extensions")
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
     @admin.display(description=_("subject"))
     def subject(self, obj):
         if obj.subject_type is None:
@@ -138,12 +133,3 @@ class ClockAdmin(RoleAdmin, admin.ModelAdmin):
     @admin.display(description=_("light"))
     def light(self, obj):
         return clock_state(obj).light.label
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,8 +4,7 @@ that records every add, change and delete made through the admin."""
 from django.contrib import admin
 from django.db import transaction
 
-from yimen.admin_site import RoleAdmin
-from yimen.org.choices import Role
+from yimen.admin_site import ViewOnlyAdmin
 
 from . import audit
 from .choices import Channel
@@ -47,10 +46,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(RoleAdmin, admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     """The chain is read-only everywhere, the admin included; system admins read it."""
-
-    view_roles = (Role.SYSTEM_ADMIN,)
 
     list_display = (
         "id",
@@ -67,16 +64,6 @@ class AuditEventAdmin(RoleAdmin, admin.ModelAdmin):
     search_fields = ("object_id", "actor_label", "action", "reason")
     date_hierarchy = "occurred_at"
     list_select_related = ()
-    show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

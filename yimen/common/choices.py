@@ -15,3 +15,13 @@ class Channel(models.TextChoices):
     API = "api", _("Data exchange API")
     ADMIN = "admin", _("Administration")
     SYSTEM = "system", _("System")
+
+
+class Rating(models.IntegerChoices):
+    """好差评: the five levels of every evaluation (a case, a service at a window)."""
+
+    VERY_GOOD = 5, _("Very satisfied")
+    GOOD = 4, _("Satisfied")
+    FAIR = 3, _("Fairly satisfied")
+    POOR = 2, _("Dissatisfied")
+    VERY_POOR = 1, _("Very dissatisfied")

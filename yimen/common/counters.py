@@ -19,11 +19,13 @@ def bump(model: type[models.Model], **key) -> int:
 
 def _increment(model: type[models.Model], key: dict) -> int | None:
     fields = [model._meta.get_field(name) for name in sorted(key)]
-    where = " AND ".join(f"{f.column} = %s" for f in fields)
+    quote = connection.ops.quote_name
+    where = " AND ".join(f"{quote(f.column)} = %s" for f in fields)
     values = [f.get_db_prep_value(_plain(key[f.name]), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {model._meta.db_table} SET last = last + 1 WHERE {where} RETURNING last",
+            f"UPDATE {quote(model._meta.db_table)} SET last = last + 1 WHERE {where}"
+            " RETURNING last",
             values,
         )
         row = cursor.fetchone()

@@ -30,16 +30,22 @@ class StyledFormMixin:
 
     def full_clean(self):
         super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
+        mark_invalid(self)
+
+
+def mark_invalid(form: forms.BaseForm) -> None:
+    """Bootstrap's and assistive technology's marks on each field with an error."""
+    for name in form.errors:
+        if name in form.fields:
+            widget = form.fields[name].widget
+            if "is-invalid" not in widget.attrs.get("class", ""):
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-                widget.attrs["aria-invalid"] = "true"
+            widget.attrs["aria-invalid"] = "true"
 
 
 def set_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename=None) -> None:
     """Put a service's ValidationError on the form: each key on its field (through
-    `rename`), the rest above the form."""
+    `rename`), the rest above the form; the fields it names are marked invalid."""
     rename = rename or {}
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
@@ -47,3 +53,4 @@ def set_service_errors(form: forms.BaseForm, exc: ValidationError, *, rename=Non
     for key, messages in exc.message_dict.items():
         target = rename.get(key, key)
         form.add_error(target if target in form.fields else None, messages)
+    mark_invalid(form)

@@ -103,3 +103,42 @@ def validate_mobile(value: str) -> None:
         raise ValidationError(
             _("A mobile number is 11 digits starting with 13–19."), code="invalid_mobile"
         )
+
+
+# --- licence identifiers (GB/T 36904 style) ------------------------------------------------------
+
+LICENCE_ROOT = "1.2.156.3005.2"  # the OID arc of e-licence identifiers
+_MOD37_36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LICENCE_RE = re.compile(
+    r"^1\.2\.156\.3005\.2\.(?P<type>[0-9A-Z]{1,32})\.(?P<issuer>[0-9A-Z]{18})"
+    r"\.(?P<serial>[0-9]{1,12})\.(?P<version>[0-9]{3})\.(?P<check>[0-9A-Z])$"
+)
+
+
+def mod37_36_check_char(text: str) -> str:
+    """The ISO/IEC 7064 MOD 37,36 check character (0-9, A-Z) of a string of 0-9 and A-Z."""
+    p = 36
+    for char in text:
+        s = (p + _MOD37_36.index(char)) % 36 or 36
+        p = (s * 2) % 37
+    return _MOD37_36[(37 - p) % 36]
+
+
+def licence_identifier(*, type_code: str, issuer_uscc: str, serial: int, version: int = 1) -> str:
+    """1.2.156.3005.2.{type}.{issuer USCC}.{serial}.{version}.{check}; the check character
+    is computed over everything before it, without the dots."""
+    body = f"{LICENCE_ROOT}.{type_code}.{issuer_uscc}.{serial:08d}.{version:03d}"
+    return f"{body}.{mod37_36_check_char(body.replace('.', ''))}"
+
+
+def licence_identifier_error(value: str) -> str | None:
+    """Why `value` is not a well-formed licence identifier, or None when it is."""
+    match = _LICENCE_RE.match(value or "")
+    if match is None:
+        return str(_("A licence identifier reads 1.2.156.3005.2.type.issuer.serial.version.check."))
+    body, check = value.rsplit(".", 1)
+    if mod37_36_check_char(body.replace(".", "")) != check:
+        return str(_("The check character of the licence identifier is wrong."))
+    if uscc_error(match["issuer"]):
+        return str(_("The issuer in the licence identifier is not a valid credit code."))
+    return None

@@ -35,6 +35,7 @@ from yimen.catalog.choices import FieldType, Requirement
 from yimen.catalog.models import ItemVersion, Material
 from yimen.common import workdays
 from yimen.common.choices import Channel
+from yimen.licences import selectors as licence_selectors
 
 from . import catalogue, city
 
@@ -609,10 +610,16 @@ class _Walk:
 def _submit(story: Story, version: ItemVersion, applicant: Applicant, by: User) -> Case:
     online = story.steps[0].by == APPLICANT
     missing = _materials(version, story.missing)
+    # 零提交: what a valid licence of the applicant stands for is not given again.
+    licensed = licence_selectors.replacing(
+        applicant, {m.material_type_id for m in version.materials.all()}
+    )
     given = [
         m
         for m in version.materials.all()
-        if m.requirement == Requirement.REQUIRED and m not in missing
+        if m.requirement == Requirement.REQUIRED
+        and m not in missing
+        and m.material_type_id not in licensed
     ]
     return services.case_submit(
         applicant=applicant,

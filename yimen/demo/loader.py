@@ -39,12 +39,15 @@ from yimen.catalog.models import (
 from yimen.catalog.selectors import versions_in_force
 from yimen.common import audit
 from yimen.common.choices import Channel
+from yimen.licences.models import Licence
 from yimen.org import services as org_services
 from yimen.org.choices import RegionLevel
 from yimen.org.models import Department, Hall, Membership, Region, Window, WindowCategory
 
 from . import cases as demo_cases
 from . import catalogue, city
+from . import hall as demo_hall
+from . import licences as demo_licences
 
 SYSTEM = {"channel": Channel.SYSTEM}
 
@@ -490,12 +493,61 @@ def load_themes(report: Report) -> None:
         report.add(_("themes"))
 
 
+def load_licences(report: Report) -> None:
+    """The licence catalogue, the issuing departments' signing keys and the paper licences
+    (yimen.demo.licences). Before the cases: their 制证 issues the licences of the item."""
+    codes = {
+        entry["key"]: implementation_code(entry)
+        for entry in catalogue.ITEMS
+        if entry["key"] in demo_licences.ITEMS
+    }
+    by_code = ServiceItem.objects.in_bulk(codes.values(), field_name="implementation_code")
+    departments = {
+        key: Department.objects.get(uscc=department_uscc(key)) for key in demo_licences.DEPARTMENTS
+    }
+    created = demo_licences.load(
+        items={key: by_code[code] for key, code in codes.items()}, departments=departments
+    )
+    labels = {
+        "types": _("licence types"),
+        "keys": _("signing keys"),
+        "licences": _("licences"),
+    }
+    for what, n in created.items():
+        if n:
+            report.add(labels[what], n)
+
+
 def load_cases(report: Report) -> None:
-    """The demo cases (yimen.demo.cases), walked through the case services."""
+    """The demo cases (yimen.demo.cases), walked through the case services; those that
+    reach 制证 issue their item's licences."""
     codes = {entry["key"]: implementation_code(entry) for entry in catalogue.ITEMS}
     by_code = {v.item.implementation_code: v for v in versions_in_force()}
+    licences = Licence.objects.count()
     if created := demo_cases.load({key: by_code[code] for key, code in codes.items()}):
         report.add(_("cases"), created)
+    if issued := Licence.objects.count() - licences:
+        report.add(_("licences"), issued)
+
+
+def load_hall(report: Report) -> None:
+    """The hall's quotas, a month of queue history, today's queue and upcoming
+    appointments (yimen.demo.hall)."""
+    codes = {
+        entry["key"]: implementation_code(entry)
+        for entry in catalogue.ITEMS
+        if entry["key"] in demo_hall.ITEMS
+    }
+    by_code = ServiceItem.objects.in_bulk(codes.values(), field_name="implementation_code")
+    created = demo_hall.load({key: by_code[code] for key, code in codes.items()})
+    labels = {
+        "quotas": _("appointment quotas"),
+        "tickets": _("queue tickets"),
+        "appointments": _("appointments"),
+    }
+    for what, n in created.items():
+        if n:
+            report.add(labels[what], n)
 
 
 STEPS: list[tuple[str, Callable[[Report], None]]] = [
@@ -509,7 +561,9 @@ STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("field dictionary", load_field_dictionary),
     ("service items", load_service_items),
     ("themes", load_themes),
+    ("licences", load_licences),
     ("cases", load_cases),
+    ("hall", load_hall),
 ]
 
 

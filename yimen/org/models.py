@@ -72,6 +72,11 @@ class Region(models.Model):
                 raise ValidationError({"code": message % {"prefix": prefix}})
 
     @property
+    def scope_prefix(self) -> str:
+        """The digits every code within this region starts with (4406 for 佛山市)."""
+        return self.code[: self.SIGNIFICANT_DIGITS[self.level]]
+
+    @property
     def prefix(self) -> str:
         """The 6-digit county-level code used in case numbers (440604 for 禅城区)."""
         return self.code[:6]

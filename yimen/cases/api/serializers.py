@@ -3,7 +3,9 @@ yimen.cases.services (every step), yimen.cases.workflow (which step from which s
 yimen.cases.permissions (who may see and do what).
 
 Files travel as multipart parts named `materials.<n>`, n the position (from 0) of the
-material in the guide's list, as the catalogue API lists a guide's `materials`."""
+material in the guide's list, as the catalogue API lists a guide's `materials`. A submission
+may instead pick the file of one of the applicant's earlier cases (`reuse`), and needs no
+file for a material a valid licence of the applicant stands for (零提交)."""
 
 from __future__ import annotations
 
@@ -19,11 +21,10 @@ from yimen.accounts.api.serializers import ApplicantSerializer
 from yimen.accounts.models import Applicant
 from yimen.catalog.api import serializers as catalog
 from yimen.catalog.models import FormField, ItemVersion, Material
-from yimen.common import audit
 from yimen.common.choices import Channel
 from yimen.common.clock import Light
 from yimen.common.clocks import clock_state
-from yimen.common.models import AuditEvent, Clock
+from yimen.common.models import Clock
 from yimen.org.api.serializers import DepartmentRefSerializer
 
 from .. import permissions, services
@@ -38,8 +39,9 @@ from ..choices import (
     Performer,
 )
 from ..models import Case, CaseMaterial
-from ..selectors import CLOCK_FIELDS, action_label, running_state
+from ..selectors import CLOCK_FIELDS, event_label, history_events, is_ticket_event, running_state
 from ..workflow import TRANSITIONS, actions_from
+from .permissions import submitter
 
 # --- enums -----------------------------------------------------------------------------------
 
@@ -206,7 +208,12 @@ def detail_queryset(cases):
     ).prefetch_related(
         "item_version__review_steps",
         Prefetch("item_version__materials", Material.objects.select_related("material_type")),
-        Prefetch("materials", CaseMaterial.objects.select_related("material__material_type")),
+        Prefetch(
+            "materials",
+            CaseMaterial.objects.select_related(
+                "material__material_type", "licence__licence_type", "reused_from__case"
+            ),
+        ),
         "documents",
     )
 
@@ -223,6 +230,24 @@ class CaseStepSerializer(serializers.Serializer):
     role = catalog.review_role()
 
 
+class CaseLicenceTypeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseMaterialLicenceSerializer(serializers.Serializer):
+    """The licence that stands for a material (零提交)."""
+
+    identifier = serializers.CharField()
+    type = CaseLicenceTypeSerializer(source="licence_type")
+
+
+class CaseMaterialReusedFromSerializer(serializers.Serializer):
+    """The earlier case whose file the material reuses."""
+
+    case = serializers.CharField(source="case.number", help_text=_("Its case number."))
+
+
 class CaseMaterialSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="__str__")
     position = serializers.SerializerMethodField(
@@ -235,6 +260,13 @@ class CaseMaterialSerializer(serializers.ModelSerializer):
             "Where to fetch the file: only for the applicant and the staff who work on the "
             "case; empty for anyone else or when there is no file."
         )
+    )
+    licence = CaseMaterialLicenceSerializer(
+        allow_null=True,
+        help_text=_("零提交: the valid licence of the applicant that stands for the material."),
+    )
+    reused_from = CaseMaterialReusedFromSerializer(
+        allow_null=True, help_text=_("The earlier case of the applicant whose file is reused.")
     )
 
     class Meta:
@@ -251,6 +283,8 @@ class CaseMaterialSerializer(serializers.ModelSerializer):
             "supply_by",
             "note",
             "file",
+            "licence",
+            "reused_from",
         ]
         read_only_fields = fields
 
@@ -295,21 +329,21 @@ class CaseEventSerializer(serializers.Serializer):
         return event.action.removeprefix("case.")
 
     def get_label(self, event) -> str:
-        return str(action_label(event.action))
+        return str(event_label(event))
 
     def to_representation(self, event):
         data = super().to_representation(event)
         for key in ("from_status", "to_status"):
-            data[key] = data[key] or None
+            # A queue ticket's events (before the case) have no case status.
+            data[key] = None if is_ticket_event(event) else data[key] or None
         return data
 
 
 def timeline(case: Case):
-    """The case's audit events; a case just submitted carries its own."""
+    """The case's audit events (history_events); a case just submitted carries its own."""
     if (written := getattr(case, "written_events", None)) is not None:
         return written
-    object_type, object_id = audit.object_label(case)
-    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by("id")
+    return history_events(case)
 
 
 class CaseActionSerializer(serializers.Serializer):
@@ -529,8 +563,40 @@ class FormDataField(serializers.JSONField):
         return value
 
 
+class CaseReuseItemSerializer(serializers.Serializer):
+    """One material whose file is the one given in an earlier case of the applicant."""
+
+    material = serializers.IntegerField(
+        min_value=0, help_text=_("The position of the material in the guide (from 0).")
+    )
+    case = serializers.CharField(
+        max_length=32,
+        help_text=_(
+            "The number of the applicant's earlier case that holds a file of the same material "
+            "type (its latest one there is taken)."
+        ),
+    )
+
+
+@extend_schema_field(CaseReuseItemSerializer(many=True))
+class ReuseField(serializers.JSONField):
+    """A list of {material, case}; in a multipart request, a part holding its JSON text."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        items = CaseReuseItemSerializer(data=value, many=True)
+        if not isinstance(value, list) or not items.is_valid():
+            raise serializers.ValidationError(
+                items.errors if isinstance(value, list) else _("Send a list of {material, case}.")
+            )
+        return items.validated_data
+
+
 class CaseSubmitSerializer(MaterialFilesSerializer):
-    """A new case: the item, the applicant, the form and the files of the materials."""
+    """A new case: the item, the applicant, the form and the files of the materials (or,
+    for some, the files of the applicant's earlier cases picked again). A material a valid
+    licence of the applicant stands for needs nothing (零提交): the case records the licence.
+    """
 
     item = serializers.CharField(
         help_text=_("The implementation code of the item: the case pins its guide in force.")
@@ -551,6 +617,15 @@ class CaseSubmitSerializer(MaterialFilesSerializer):
         ),
     )
     form = FormDataField(required=False, default=dict)
+    reuse = ReuseField(
+        required=False,
+        default=list,
+        help_text=_(
+            "Materials whose file is taken again from an earlier case of the applicant, "
+            'e.g. [{"material": 0, "case": "440604-20261101-00003"}]: the file must be of the '
+            "same material type and still valid. Errors are named reuse.<i>."
+        ),
+    )
 
     def validate_item(self, code: str):
         # What a submission reads of the guide: its item, materials and form fields (not the
@@ -577,7 +652,52 @@ class CaseSubmitSerializer(MaterialFilesSerializer):
 
     def validate(self, attrs):
         attrs["uploads"] = self.material_uploads(attrs["item"])
+        attrs["uploads"] += self.reuse_uploads(attrs)
         return attrs
+
+    def reuse_uploads(self, attrs) -> list[services.Upload]:
+        """The `reuse` items as uploads of earlier files, found among the files of the
+        applicant submitted for (the service checks again that each may be reused). Who may
+        submit for whom is decided first (api.permissions.submitter), so that no one learns
+        of another applicant's files."""
+        if not attrs["reuse"]:
+            return []
+        # Whom the case is for, as the view decides it: the files looked among are theirs.
+        applicant, _channel = submitter(
+            self.context["request"].user,
+            version=attrs["item"],
+            applicant=attrs.get("applicant"),
+            channel=attrs["channel"],
+        )
+        materials = list(attrs["item"].materials.all())
+        uploads, errors = [], {}
+        for index, wanted in enumerate(attrs["reuse"]):
+            if wanted["material"] >= len(materials):
+                errors[f"reuse.{index}.material"] = [
+                    _("The guide has no material at this position.")
+                ]
+                continue
+            material = materials[wanted["material"]]
+            row = (
+                CaseMaterial.objects.filter(
+                    case__applicant=applicant,
+                    case__number=wanted["case"].strip().upper(),
+                    material__material_type=material.material_type_id,
+                )
+                .exclude(file="")
+                .order_by("-updated_at", "-pk")
+                .first()
+            )
+            if row is None:
+                errors[f"reuse.{index}.case"] = [
+                    _("No case of the applicant with this number has a file of this material.")
+                ]
+                continue
+            uploads.append(services.Upload(material, reused=row))
+            self.upload_names.append(f"reuse.{index}")
+        if errors:
+            raise serializers.ValidationError(errors)
+        return uploads
 
 
 # --- the actions -----------------------------------------------------------------------------

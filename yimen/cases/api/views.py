@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from yimen.catalog.api.serializers import flat_errors
 from yimen.common.choices import Channel
 from yimen.common.clock import Light
+from yimen.common.errors import StateConflict
 from yimen.common.models import Clock
 from yimen.org.models import Department
 
@@ -287,11 +288,6 @@ class CaseActionView(CaseAccessMixin, generics.GenericAPIView):
     serializer_class = s.CaseNoInputSerializer
     parser_classes = [JSONParser, MultiPartParser]
 
-    def handle_exception(self, exc):
-        if isinstance(exc, workflow.TransitionRefused):
-            return Response(exc.message_dict, status=status.HTTP_409_CONFLICT)
-        return super().handle_exception(exc)
-
     def post(self, request, *args, **kwargs):
         case = self.get_case()
         transition = workflow.transition(self.action_name, case.status)
@@ -304,7 +300,7 @@ class CaseActionView(CaseAccessMixin, generics.GenericAPIView):
         service = getattr(services, self.action_name)
         try:
             service(case=case, actor=request.user, channel=channel_for(acting), **form.arguments())
-        except workflow.TransitionRefused:
+        except StateConflict:
             raise
         except DjangoValidationError as exc:
             raise form.service_errors(exc) from exc
