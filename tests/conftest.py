@@ -1,9 +1,10 @@
 """Suite-wide fixtures: one user per role, and plain static files."""
 
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 
-from yimen.common import workdays
+from yimen.common import ratelimit, workdays
 from yimen.org.choices import Role
 from yimen.org.models import Membership
 
@@ -20,6 +21,13 @@ def _test_settings(settings):
     }
     # Argon2 is deliberately slow; the tests only need passwords to check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch):
+    # Each test counts its requests from zero, in one window that cannot roll over mid-test.
+    cache.clear()
+    monkeypatch.setattr(ratelimit, "current_window", lambda: 0)
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,14 @@ import time
 from django.core.cache import cache
 
 
+def current_window() -> int:
+    """The number of the current one-minute window."""
+    return int(time.time() // 60)
+
+
 def over_limit(request, *, scope: str, per_minute: int) -> bool:
     """Count this request in a fixed one-minute window of its address; True past the limit."""
-    window = int(time.time() // 60)
-    key = f"yimen:ratelimit:{scope}:{request.META.get('REMOTE_ADDR', '')}:{window}"
+    key = f"yimen:ratelimit:{scope}:{request.META.get('REMOTE_ADDR', '')}:{current_window()}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)

@@ -7,7 +7,8 @@
 - Signing keys are read-only for system admins, public key only: the private key is never
   read from the database here, let alone shown.
 - Licences are read-only (they change only through the services); system admins revoke or
-  replace them with a reason given on an intermediate page. The holder's ID is masked.
+  replace them with a reason given on an intermediate page, and register a historical paper
+  licence (data entry, in two steps: the type, then its data). The holder's ID is masked.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats
 from django.utils.html import format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -29,11 +33,14 @@ from yimen.catalog.models import FieldDefinition, ServiceItem
 from yimen.catalog.permissions import catalogue_scope
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
+from yimen.common.forms import set_service_errors
 from yimen.org.choices import Role
 from yimen.org.models import Department
 from yimen.org.roles import is_system_admin
 
 from . import services
+from .choices import LicenceStatus
+from .forms import RegisterPaperLicenceForm, TypeChoiceForm
 from .models import Licence, LicenceType, SigningKey
 from .pdf import fingerprint, value_text
 
@@ -191,6 +198,7 @@ class LicenceAdmin(ViewOnlyAdmin):
     date_hierarchy = "issued_on"
     list_select_related = ("licence_type", "holder", "issuer")
     actions = ("revoke_selected", "replace_selected")
+    change_list_template = "admin/licences/licence/change_list.html"  # + "Register…" link
     fieldsets = (
         (
             None,
@@ -315,3 +323,73 @@ class LicenceAdmin(ViewOnlyAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "licences/admin/reason.html", context)
+
+    # -- registering a paper licence: system admins only --
+
+    def get_urls(self):
+        register = path(
+            "register/",
+            self.admin_site.admin_view(self.register_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_register",
+        )
+        return [register, *super().get_urls()]  # before the change page's catch-all
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_register": is_system_admin(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def register_view(self, request):
+        """Step one (GET, no type): choose the licence type. Step two (GET ?licence_type=):
+        the full form for that type; POSTed, the service registers and signs the licence."""
+        if not is_system_admin(request.user):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        source = request.POST if posted else request.GET
+        chooser = TypeChoiceForm(source if posted or "licence_type" in source else None)
+        if not chooser.is_valid():  # no type chosen yet, or one not (or no longer) issued
+            return self._register_page(request, chooser, status=400 if chooser.is_bound else 200)
+        licence_type = chooser.cleaned_data["licence_type"]
+        if not posted:
+            form = RegisterPaperLicenceForm(licence_type=licence_type)
+            return self._register_page(request, form)
+        form = RegisterPaperLicenceForm(request.POST, licence_type=licence_type)
+        if form.is_valid():
+            try:
+                licence = services.licence_issue(
+                    licence_type=licence_type,
+                    holder=form.cleaned_data["holder"],
+                    data=form.licence_data(),
+                    issued_on=form.cleaned_data["issued_on"],
+                    registered_by=request.user,
+                    channel=Channel.ADMIN,
+                )
+            except ValidationError as exc:
+                set_service_errors(form, exc, rename={"issuer": "licence_type"})
+            else:
+                self.message_user(request, self._registered(licence), messages.SUCCESS)
+                return redirect(reverse("admin:licences_licence_change", args=[licence.pk]))
+        return self._register_page(request, form, status=400)
+
+    @staticmethod
+    def _registered(licence) -> str:
+        done = _("The paper licence is registered as %(identifier)s.") % {
+            "identifier": licence.identifier
+        }
+        if licence.status == LicenceStatus.EXPIRED:
+            ended = _("Its validity ended on %(date)s, so it is expired already.") % {
+                "date": formats.date_format(licence.valid_until)
+            }
+            done = f"{done} {ended}"
+        return done
+
+    def _register_page(self, request, form, *, status=200):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Register a paper licence"),
+            "opts": self.opts,
+            "form": form,
+            "licence_type": getattr(form, "licence_type", None),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "licences/admin/register.html", context, status=status)
