@@ -298,3 +298,11 @@ def test_replacing_reads_in_constant_queries(holder, materials, django_assert_ma
         issue(LicenceTypeFactory(replaces=[material]), holder)
     with django_assert_max_num_queries(3):  # expiry, licences, their material types
         assert len(selectors.replacing(holder, ids)) == 3
+
+
+def test_replacing_ignores_a_licence_that_no_longer_matches_its_signature(holder, materials):
+    material = materials["营业执照"]
+    licence = issue(LicenceTypeFactory(replaces=[material]), holder)
+    assert selectors.replacing(holder, [material.pk]) == {material.pk: licence}
+    tamper(licence, data={"shop_name": "改过的店名"})
+    assert selectors.replacing(holder, [material.pk]) == {}

@@ -22,6 +22,7 @@ from yimen.licences.choices import LicenceStatus
 from yimen.licences.models import Licence, LicenceCounter, SigningKey
 
 from ..accounts.factories import UserFactory
+from ..cases.factories import FrozenTime, at
 from ..org.factories import DepartmentFactory
 from .factories import (
     MONDAY,
@@ -563,3 +564,29 @@ def test_the_daily_task_expires(clock):
     clock.to(2026, 11, 25)
     assert expire_licences() == 1
     assert fresh(licence).status == EXPIRED
+
+
+def test_replace_refuses_a_record_that_no_longer_matches_its_signature(licence, staff):
+    # Re-signing an altered record would make it genuine again.
+    altered = tamper(licence, data={"shop_name": "改过的店名"})
+    with pytest.raises(StateConflict):
+        services.licence_replace(licence=altered, actor=staff, reason="换证")
+    assert Licence.objects.count() == 1
+    assert fresh(licence).status == LicenceStatus.VALID
+
+
+def test_a_licence_past_its_end_is_neither_replaced_nor_revoked_before_the_daily_expiry(
+    staff, monkeypatch
+):
+    # Given a one-year licence issued 2025-11-24, read on 2026-11-26 before the daily task ran
+    clock = FrozenTime(monkeypatch, at(2025, 11, 24))
+    licence = issue(LicenceTypeFactory(validity_years=1))
+    assert licence.valid_until == dt.date(2026, 11, 24)
+    clock.to(2026, 11, 26)
+    licence = fresh(licence)
+    assert licence.status == LicenceStatus.VALID and services.is_genuine(licence)
+    # Then neither a replacement (a new period) nor a revocation is made of it
+    for change in (services.licence_replace, services.licence_revoke):
+        with pytest.raises(StateConflict):
+            change(licence=licence, actor=staff, reason="换证")
+    assert Licence.objects.count() == 1

@@ -73,7 +73,8 @@ def licences_of(holder) -> QuerySet[Licence]:
 
 
 def replacing(holder, material_type_ids) -> dict[int, Licence]:
-    """For each material type, a valid licence of the holder that stands for it (用证)."""
+    """For each material type, a valid and genuine licence of the holder that stands for it
+    (用证): a record that no longer matches its signature stands for nothing."""
     found: dict[int, Licence] = {}
     licences = (
         licences_of(holder)
@@ -81,6 +82,8 @@ def replacing(holder, material_type_ids) -> dict[int, Licence]:
         .prefetch_related("licence_type__replaces")
     )
     for licence in licences:
+        if not services.is_genuine(licence):
+            continue
         for material_type in licence.licence_type.replaces.all():
             if material_type.pk in material_type_ids:
                 found.setdefault(material_type.pk, licence)

@@ -186,11 +186,14 @@ def issue_for_case(*, case, actor=None) -> list[Licence]:
 
 
 def _require_valid(licence: Licence) -> None:
+    """The licence is valid today (the daily expiry may not have run yet)."""
     if licence.status != LicenceStatus.VALID:
         raise StateConflict(
             {"status": _("The licence is now “%(status)s”.")
              % {"status": licence.get_status_display()}}
         )  # fmt: skip
+    if licence.valid_until is not None and licence.valid_until < timezone.localdate():
+        raise StateConflict({"status": _("The licence has expired.")})
 
 
 def _require_reason(reason: str) -> str:
@@ -229,6 +232,10 @@ def licence_replace(
             .get(pk=licence.pk)
         )
         _require_valid(old)
+        if not is_genuine(old):  # re-signing would launder an altered record
+            raise StateConflict(
+                {"status": _("The licence no longer matches its signature: it is not re-issued.")}
+            )
         key = _key_of(old.issuer)
         today = timezone.localdate()
         new = Licence(
