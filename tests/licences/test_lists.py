@@ -17,9 +17,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from yimen.catalog.choices import VersionStatus
+from yimen.common.sm2 import fingerprint
 from yimen.licences import lists, services
 from yimen.licences.models import SigningKey
-from yimen.licences.pdf import fingerprint
 from yimen.org.choices import Role
 
 from ..accounts.factories import UserFactory

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from gmssl.sm2 import CryptSM2, default_ecc_table
 
+from .audit import sm3_hex
+
 _N = int(default_ecc_table["n"], 16)
 _P = int(default_ecc_table["p"], 16)
 _A = int(default_ecc_table["a"], 16)
@@ -66,6 +68,17 @@ def normalise_public_key(public_key: str) -> str:
     if not (x < _P and y < _P and (y * y - (x * x * x + _A * x + _B)) % _P == 0):
         raise InvalidKey("the public key is not a point of the SM2 curve")
     return key
+
+
+def fingerprint(public_key: str) -> str:
+    """The SM3 digest of a public key (04‖x‖y), in groups of four hex digits: what a
+    verifier compares with the issuer's published key ("" for what is not a key)."""
+    try:
+        point = bytes.fromhex("04" + public_key)
+    except ValueError:
+        return ""
+    digest = sm3_hex(point).upper()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
 
 def sign(private_key: str, public_key: str, message: bytes) -> str:

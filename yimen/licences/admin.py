@@ -34,6 +34,7 @@ from yimen.catalog.permissions import catalogue_scope
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
 from yimen.common.forms import set_service_errors
+from yimen.common.sm2 import fingerprint
 from yimen.org.choices import Role
 from yimen.org.models import Department
 from yimen.org.roles import is_system_admin
@@ -42,7 +43,7 @@ from . import services
 from .choices import LicenceStatus
 from .forms import RegisterPaperLicenceForm, TypeChoiceForm
 from .models import Licence, LicenceType, SigningKey
-from .pdf import fingerprint, value_text
+from .pdf import value_text
 
 # --- licence types ----------------------------------------------------------------------------
 

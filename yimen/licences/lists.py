@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from yimen.catalog.choices import VersionStatus
 from yimen.catalog.models import ItemVersion, Material, MaterialType, ServiceItem
+from yimen.common.sm2 import fingerprint
 from yimen.org.models import Department
 
 from .choices import LicenceStatus
 from .models import Licence, LicenceType, SigningKey
-from .pdf import fingerprint
 
 LISTS = ("issuing", "accepting", "systems")
 

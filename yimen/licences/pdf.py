@@ -12,7 +12,6 @@ download and is byte-for-byte reproducible for the same licence and status.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 from xml.sax.saxutils import escape
 
@@ -39,6 +38,7 @@ from reportlab.platypus import (
 
 from yimen.accounts.choices import ApplicantKind
 from yimen.catalog.models import FieldDefinition
+from yimen.common.sm2 import fingerprint
 
 from . import services
 from .choices import LicenceStatus
@@ -63,17 +63,6 @@ def verify_url(identifier: str) -> str:
     """The absolute address of the licence's public verify page (what the QR code holds)."""
     path = reverse("licences:verify_identifier", args=[identifier])
     return settings.YIMEN_PUBLIC_URL.rstrip("/") + path
-
-
-def fingerprint(public_key: str) -> str:
-    """The SM3 digest of an SM2 public key (04‖x‖y), in groups of four hex digits: what a
-    verifier compares with the issuer's published key."""
-    try:
-        point = bytes.fromhex("04" + public_key)
-    except ValueError:  # not a key this platform made
-        return ""
-    digest = hashlib.new("sm3", point).hexdigest().upper()
-    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
 
 
 def date_text(value: dt.date | None) -> str:
