@@ -44,12 +44,18 @@ ENTRIES = [
     NavEntry(_("My workbench"), "accounts:home", _uses_workbench),
     NavEntry(_("My space"), "space:home", _has_applicant_profile),
     NavEntry(_("My cases"), "cases:mine", _has_applicant_profile),
+    NavEntry(_("My theme applications"), "joint:mine", _has_applicant_profile),
     NavEntry(_("My appointments"), "hall:appointments", _has_applicant_profile),
     NavEntry(_("Progress query"), "cases:progress", lambda user: True),
     NavEntry(_("Verify a licence"), "licences:verify", lambda user: True),
     NavEntry(_("Licence lists"), "licence_lists:index", lambda user: True),
     NavEntry(_("Applicant lookup"), "accounts:applicant_lookup", can_look_up_applicants),
     NavEntry(_("Window desk"), "desk:desk", lambda user: has_role(user, Role.WINDOW_CLERK)),
+    NavEntry(
+        _("Theme applications"),
+        "joint_desk:queue",
+        lambda user: has_role(user, Role.WINDOW_CLERK),
+    ),
     NavEntry(
         _("Review inbox"),
         "desk:inbox",

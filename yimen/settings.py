@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "yimen.hall",
     "yimen.cases",
     "yimen.licences",
+    "yimen.joint",
     "yimen.demo",
 ]
 
@@ -199,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
     # The 5-working-day acceptance rule and overdue 容缺 commitments (yimen.cases.rules).
     "cases-sweep": {
         "task": "yimen.cases.tasks.sweep_cases",
+        "schedule": 15 * 60,
+    },
+    # The 5-working-day acceptance rule for theme applications (yimen.joint.services).
+    "joint-sweep": {
+        "task": "yimen.joint.tasks.sweep_joint",
         "schedule": 15 * 60,
     },
     # Missed appointments and tickets left in the queue overnight (yimen.hall.services.sweep).

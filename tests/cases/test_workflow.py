@@ -1,11 +1,22 @@
 """The workflow table: every action's sources, targets, node and performers, stated here
 once more from the process (DOMAIN §5) so that a change to the table is a deliberate one;
-each action refuses every state it does not start from."""
+each action refuses every state it does not start from; and which actions a child case of a
+joint application (主题联办) offers, against a case of its own."""
+
+from dataclasses import dataclass
 
 import pytest
 
 from yimen.cases.choices import FINAL_STATES, OPEN_STATES, CaseStatus, Performer
-from yimen.cases.workflow import TRANSITIONS, TransitionRefused, actions_from, transition
+from yimen.cases.workflow import (
+    BY_THEME,
+    NOT_ON_CHILD,
+    ON_CHILD,
+    TRANSITIONS,
+    TransitionRefused,
+    actions_from,
+    transition,
+)
 from yimen.catalog.choices import Node
 
 S = CaseStatus
@@ -26,6 +37,10 @@ EXPECTED = {
     ),
     "resubmit": (
         {S.CORRECTION}, {S.SUBMITTED, S.RECEIVED}, Node.RECEIPT, {P.APPLICANT, P.CLERK}, False,
+    ),
+    "ask_correction": (REVIEW, {S.CORRECTION}, Node.REVIEW, {P.REVIEWER}, True),
+    "correction_answered": (
+        {S.CORRECTION}, REVIEW, Node.RECEIPT, {P.APPLICANT, P.CLERK, P.SYSTEM}, False,
     ),
     "review_pass": (REVIEW, REVIEW, Node.REVIEW, {P.REVIEWER}, False),
     "send_back": (REVIEW, REVIEW, Node.REVIEW, {P.REVIEWER}, True),
@@ -55,6 +70,40 @@ EXPECTED = {
         {P.REVIEWER, P.HEAD, P.SYSTEM}, True,
     ),
 }  # fmt: skip
+
+# How each action applies to a child case of a joint application: taken on the child by
+# its department (ON_CHILD), by the application for all its cases (BY_THEME), or never
+# there (NOT_ON_CHILD); and whether a case of its own takes it (single).
+SCOPE = {action: (ON_CHILD, True) for action in EXPECTED}
+SCOPE.update(
+    {
+        "request_correction": (NOT_ON_CHILD, True),
+        "resubmit": (NOT_ON_CHILD, True),
+        "ask_correction": (ON_CHILD, False),
+        "correction_answered": (BY_THEME, False),
+        "produce": (BY_THEME, True),
+        "deliver": (BY_THEME, True),
+        "withdraw": (BY_THEME, True),
+        "evaluate": (NOT_ON_CHILD, True),
+    }
+)
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """What actions_from reads of a case: its status and whether it is a child."""
+
+    status: str
+    joint_id: int | None = None
+
+
+def single(status):
+    return StandIn(status)
+
+
+def child(status):
+    return StandIn(status, joint_id=7)
+
 
 REFUSED = [
     (action, status)
@@ -119,17 +168,61 @@ def test_the_refusal_is_a_validation_error_on_the_status_field():
     }
 
 
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_each_action_says_how_it_applies_to_a_child_case(action):
+    found = TRANSITIONS[action]
+    assert (found.child, found.single) == SCOPE[action]
+
+
 @pytest.mark.parametrize("status", CaseStatus.values)
-def test_actions_from_offers_exactly_the_actions_starting_there(status):
-    offered = [t.action for t in actions_from(status)]
-    expected = [action for action, (sources, *_rest) in EXPECTED.items() if status in sources]
+def test_actions_from_offers_a_case_of_its_own_exactly_its_actions_starting_there(status):
+    offered = [t.action for t in actions_from(single(status))]
+    expected = [
+        action
+        for action, (sources, *_rest) in EXPECTED.items()
+        if status in sources and SCOPE[action][1]
+    ]
     assert sorted(offered) == sorted(expected)
     assert len(offered) == len(set(offered))
 
 
+@pytest.mark.parametrize("status", CaseStatus.values)
+def test_actions_from_offers_a_child_only_what_its_department_does_on_it(status):
+    offered = [t.action for t in actions_from(child(status))]
+    expected = [
+        action
+        for action, (sources, *_rest) in EXPECTED.items()
+        if status in sources and SCOPE[action][0] == ON_CHILD
+    ]
+    assert sorted(offered) == sorted(expected)
+
+
+def test_a_child_and_a_case_of_its_own_differ_where_the_application_steps_in():
+    def names(case):
+        return {t.action for t in actions_from(case)}
+
+    # in review: a department asks the application for corrections; the applicant withdraws
+    # the whole application, not one of its cases
+    assert names(child(S.IN_REVIEW)) - names(single(S.IN_REVIEW)) == {"ask_correction"}
+    assert names(single(S.IN_REVIEW)) - names(child(S.IN_REVIEW)) == {"withdraw"}
+    # waiting for corrections: the corrected materials come through the application
+    assert names(single(S.CORRECTION)) == {"resubmit", "withdraw", "terminate"}
+    assert names(child(S.CORRECTION)) == {"terminate"}
+    # granted: the result is made for every case at once (多证同发)
+    assert "produce" in names(single(S.APPROVED))
+    assert names(child(S.APPROVED)) == {"record_fee", "supply_tolerated", "terminate"}
+    # decided: one delivery of the application
+    assert names(single(S.DENIED)) == {"deliver"}
+    assert names(child(S.DENIED)) == set()
+    assert names(child(S.READY)) == set()
+    # correction_answered is never a button
+    for status in CaseStatus.values:
+        assert "correction_answered" not in names(child(status)) | names(single(status))
+
+
 def test_actions_from_a_few_states_read_like_the_process():
     def names(status):
-        return {t.action for t in actions_from(status)}
+        return {t.action for t in actions_from(single(status))}
 
     assert names(S.RECEIVED) == {
         "accept", "accept_tolerant", "deem_accepted", "refuse", "request_correction",
@@ -154,7 +247,7 @@ def test_every_state_is_reachable_from_submission():
     reached, frontier = {S.SUBMITTED, S.RECEIVED}, [S.SUBMITTED, S.RECEIVED]
     while frontier:
         status = frontier.pop()
-        for found in actions_from(status):
+        for found in actions_from(single(status)):
             for target in found.targets - reached:
                 reached.add(target)
                 frontier.append(target)

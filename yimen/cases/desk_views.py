@@ -24,6 +24,7 @@ from .desk_forms import CaseFilterForm, ChecklistForm
 CONSOLES = [
     (_("Window desk"), "desk:desk", queues.uses_desk),
     (_("My queue"), "desk:queue", queues.uses_desk),
+    (_("Theme applications"), "joint_desk:queue", queues.uses_desk),
     (_("Calling panel"), "window:panel", works_at_windows),
     (_("Review inbox"), "desk:inbox", queues.uses_inbox),
     (_("All cases"), "desk:all", queues.sees_all_cases),

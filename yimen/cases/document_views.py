@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from yimen.common.forms import StyledFormMixin
 from yimen.common.masking import mask_name
 from yimen.common.ratelimit import over_limit
+from yimen.joint.models import JointDocument
 
 from . import pdf
 from .documents import TITLES, is_genuine
@@ -93,7 +94,10 @@ def verify(request, code):
         )
         response["Retry-After"] = "60"
         return response
-    document = CaseDocument.objects.filter(code=code).first()
+    document = (
+        CaseDocument.objects.filter(code=code).first()
+        or JointDocument.objects.filter(code=code).first()
+    )
     if document is None:
         context = {"form": form, "result": "unknown", "code": code}
         return render(request, "cases/verify.html", context, status=404)

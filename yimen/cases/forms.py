@@ -429,6 +429,20 @@ class CorrectionForm(ActionForm):
         set_service_errors(self, exc, rename={"reason": "items"})
 
 
+class AskCorrectionForm(CorrectionForm):
+    """联审补正: the department reviewing its case of a joint application lists what to
+    correct, each naming a material of its guide by id (empty: the form); the application
+    sends every department's requests to the applicant in one notice."""
+
+    def service_kwargs(self):
+        items = [
+            {"material": row.get("material") or "", "problem": row["problem"]}
+            for row in self.formset.cleaned_data
+            if row.get("problem")
+        ]
+        return {"items": items}
+
+
 class UploadForm(ActionForm):
     """Files for materials of the guide (resubmitting corrections, supplying tolerated ones)."""
 
@@ -512,6 +526,7 @@ class SupplyForm(UploadForm):
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "refuse": ReasonForm,
     "request_correction": CorrectionForm,
+    "ask_correction": AskCorrectionForm,
     "resubmit": UploadForm,
     "review_pass": ReviewPassForm,
     "send_back": SendBackForm,
@@ -542,7 +557,7 @@ def offered_actions(user, case: Case) -> list[str]:
     acting = permissions.performers(user, case)
     return [
         t.action
-        for t in actions_from(case.status)
+        for t in actions_from(case)
         if acting & t.performers and action_form_class(t.action).applies(case)
     ]
 

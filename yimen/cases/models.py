@@ -96,6 +96,9 @@ class Case(models.Model):
     )
     deemed_accepted = models.BooleanField(_("deemed accepted"), default=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    granted = models.BooleanField(
+        _("granted"), null=True, blank=True, help_text=_("Empty until the decision.")
+    )
     decision_reason = models.TextField(_("reasons of the decision"), blank=True)
     fee_amount = models.DecimalField(
         _("fee charged (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
@@ -121,6 +124,15 @@ class Case(models.Model):
         _("rating"), null=True, blank=True, choices=Rating.choices
     )
     rating_comment = models.TextField(_("comment on the rating"), blank=True)
+    joint = models.ForeignKey(
+        "joint.JointCase",
+        verbose_name=_("joint application"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text=_("The theme application whose acceptance opened this case."),
+    )
 
     acceptance_clock = models.OneToOneField(
         "common.Clock", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -170,6 +170,16 @@ def _acceptance(c: dict) -> list[tuple[str, str]]:
         if c.get("due_at"):
             sentence += f"，预计办结日期为{date_text(c['due_at'])}"
         blocks.append(("body", sentence + "。" + SPECIAL_TIME))
+    if opened := c.get("cases"):
+        blocks.append(("body", "本申请为主题式联审联办，已同时分送下列部门并联审批："))
+        blocks += _numbered(
+            [
+                f"{row['item']}（{row['department']}，办件编号{row['number']}"
+                + (f"，预计{date_text(row['due_at'])}前办结" if row.get("due_at") else "")
+                + "）"
+                for row in opened
+            ]
+        )
     if supply := c.get("to_supply"):
         blocks.append(
             (

@@ -147,9 +147,16 @@ def progress_lookup(*, number: str, identifier: str) -> Case | None:
 # --- clocks -------------------------------------------------------------------------------------
 
 
+def running_clock_field(case: Case) -> str | None:
+    """The name of the clock field the case's status runs on (None when none runs)."""
+    if case.status == CaseStatus.CORRECTION and case.accepted_at is not None:
+        return "decision_clock"  # a joint application's case, corrected during review
+    return CLOCK_OF_STATUS.get(case.status)
+
+
 def running_clock(case: Case) -> Clock | None:
     """The clock the case's status runs on (None when none runs)."""
-    field = CLOCK_OF_STATUS.get(case.status)
+    field = running_clock_field(case)
     return getattr(case, field) if field else None
 
 

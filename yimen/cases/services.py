@@ -32,6 +32,7 @@ from yimen.common.choices import Channel
 from yimen.common.prefetch import remember
 from yimen.common.ratings import checked_rating
 from yimen.hall.choices import TicketStatus
+from yimen.joint.models import JointCase
 from yimen.licences import selectors as licence_selectors
 from yimen.licences import services as licences
 from yimen.org.choices import Role
@@ -94,9 +95,15 @@ _MAGIC = {
 
 def _checked_upload(upload: Upload) -> tuple[str, int, str]:
     """(name, size, sha256) of an acceptable file; ValidationError otherwise."""
-    if upload.checked is not None:
-        return upload.checked
-    name = getattr(upload.file, "name", "") or ""
+    if upload.checked is None:
+        upload.checked = checked_file(upload.file)
+    return upload.checked
+
+
+def checked_file(file) -> tuple[str, int, str]:
+    """(name, size, sha256) of an acceptable uploaded file: an allowed type that really is
+    of that type, not empty, not too large; ValidationError otherwise."""
+    name = getattr(file, "name", "") or ""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [t.lower() for t in settings.YIMEN_UPLOAD_TYPES]
     if extension not in allowed:
@@ -106,8 +113,8 @@ def _checked_upload(upload: Upload) -> tuple[str, int, str]:
         )
     limit = settings.YIMEN_UPLOAD_MAX_MB * 1024 * 1024
     digest, size, head = hashlib.sha256(), 0, b""
-    upload.file.seek(0)
-    for chunk in iter(lambda: upload.file.read(64 * 1024), b""):
+    file.seek(0)
+    for chunk in iter(lambda: file.read(64 * 1024), b""):
         head = head or chunk[:8]
         size += len(chunk)
         if size > limit:
@@ -116,15 +123,14 @@ def _checked_upload(upload: Upload) -> tuple[str, int, str]:
                 % {"name": name, "mb": settings.YIMEN_UPLOAD_MAX_MB}
             )
         digest.update(chunk)
-    upload.file.seek(0)
+    file.seek(0)
     if size == 0:
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name})
     if not any(head.startswith(m) for m in _MAGIC.get(extension, (b"",))):
         raise ValidationError(
             _("“%(name)s” is not really a %(type)s file.") % {"name": name, "type": extension}
         )
-    upload.checked = (name, size, digest.hexdigest())
-    return upload.checked
+    return name, size, digest.hexdigest()
 
 
 def _checked_reuse(upload: Upload, applicant, reusable: dict[int, CaseMaterial]) -> None:
@@ -478,17 +484,35 @@ def _require_performer(case: Case, action: str, actor) -> None:
         raise PermissionDenied(_("You may not do this on this case."))
 
 
+def _joint_services():
+    # The joint application drives its cases and hears of their steps; it imports this
+    # module, so it is looked up when needed.
+    from yimen.joint import services
+
+    return services
+
+
 @contextmanager
-def _step(case: Case, action: str, *, actor, channel: str, reason: str = ""):
+def _step(
+    case: Case, action: str, *, actor, channel: str, reason: str = "", by_theme: bool = False
+):
     """Lock, look up, check; yields the locked case to change; then saves and audits.
-    The body returns the changed field names through `step.fields` and may add `payload`."""
+    The body returns the changed field names through `step.fields` and may add `payload`.
+
+    A child case of a joint application locks its application first (the order every
+    write of an application takes); a step its department takes is then reported to the
+    application, which may issue every result together (多证同发). `by_theme`: the
+    application itself takes the step (one delivery, one withdrawal, 多证同发)."""
     with transaction.atomic():
+        if case.joint_id is not None:
+            JointCase.objects.select_for_update().filter(pk=case.joint_id).first()
         locked = (
             Case.objects.select_for_update()
             .select_related("applicant", "item_version", "department")
             .get(pk=case.pk)
         )
         found = workflow.transition(action, locked.status)
+        _require_scope(found, locked, by_theme)
         everything = permissions.performers(actor, locked)
         acting = everything & found.performers
         if not acting:
@@ -513,7 +537,27 @@ def _step(case: Case, action: str, *, actor, channel: str, reason: str = ""):
             reason=(reason or "").strip(),
             payload=state.payload,
         )
+        if locked.joint_id is not None and not by_theme:
+            _joint_services().child_stepped(
+                case=locked, action=action, actor=actor, payload=state.payload
+            )
         case.__dict__.update(locked.__dict__)
+
+
+def _require_scope(found: workflow.Transition, case: Case, by_theme: bool) -> None:
+    """A step its joint application takes for all its cases is not taken on one of them,
+    and a step of a joint application's case is not taken on a case of its own."""
+    if case.joint_id is None:
+        allowed = found.single and not by_theme
+    else:
+        allowed = found.child == workflow.ON_CHILD or (
+            found.child == workflow.BY_THEME and by_theme
+        )
+    if not allowed:
+        raise ValidationError(
+            {"status": _("This is done on the joint application, not on one of its cases.")
+             if case.joint_id else _("This is done on a case of a joint application only.")}
+        )  # fmt: skip
 
 
 @dataclass
@@ -560,7 +604,9 @@ def _start_decision(step: _StepState, *, accepted_at: dt.datetime, actor) -> Non
     case = step.case
     version = case.item_version
     # The acceptance clock stops now; a deemed acceptance still dates from the receipt.
-    clocks.clock_stop(clock=case.acceptance_clock)
+    # (The case of a joint application has none: its application was accepted.)
+    if case.acceptance_clock is not None:
+        clocks.clock_stop(clock=case.acceptance_clock)
     steps = list(version.review_steps.all())
     step.set(
         status=CaseStatus.IN_REVIEW,
@@ -805,6 +851,142 @@ def extend(
     return case
 
 
+# --- the cases of a joint application (主题联办) -------------------------------------------------
+
+
+def _shared_rows(case: Case, shared: Mapping[int, Any], actor) -> list[CaseMaterial]:
+    """The case's materials from its application's one material set (`shared`: by material
+    type id, rows with file, file_name, size, sha256, original_seen, licence and perhaps a
+    note): each material of the guide whose type the set holds shares its stored file, its
+    original seen, its licence, or the note of where it comes from."""
+    rows = []
+    for material in case.item_version.materials.all():
+        given = shared.get(material.material_type_id)
+        if given is None:
+            continue
+        rows.append(
+            CaseMaterial(
+                case=case,
+                material=material,
+                state=MaterialState.PROVIDED,
+                file=given.file.name if given.file else "",
+                file_name=given.file_name,
+                size=given.size,
+                sha256=given.sha256,
+                original_seen=given.original_seen,
+                licence=given.licence,
+                note=getattr(given, "note", ""),
+                updated_by=actor,
+            )
+        )
+    return CaseMaterial.objects.bulk_create(rows)
+
+
+def open_joint_child(
+    *, joint, version: ItemVersion, shared: Mapping[int, Any], actor, accepted_at: dt.datetime
+) -> Case:
+    """One case of a joint application the window has just accepted (inside its
+    transaction): the item's department reviews it along the item's own chain, on the
+    item's own clock from the application's acceptance. Its form holds the merged form's
+    values its guide asks for; its materials share the application's one set."""
+    item = version.item
+    keys = {form_field.field.key for form_field in version.form_fields.all()}
+    case = Case.objects.create(
+        number=next_number(item.region),
+        item_version=version,
+        department=item.department,
+        window_category_id=joint.window_category_id,  # the window that accepted it
+        region=item.region,
+        applicant=joint.applicant,
+        channel=joint.channel,
+        status=CaseStatus.RECEIVED,
+        form_data={key: value for key, value in joint.form_data.items() if key in keys},
+        submitted_by=joint.submitted_by,
+        submitted_at=joint.submitted_at,
+        received_at=joint.submitted_at,
+        joint=joint,
+    )
+    _shared_rows(case, shared, actor)
+    step = _StepState(case, case.status)
+    _start_decision(step, accepted_at=accepted_at, actor=actor)
+    deemed = actor is None  # the application was deemed accepted (Art. 32)
+    if deemed:
+        step.set(deemed_accepted=True)
+    case.save(update_fields=sorted(step.fields))
+    _record(
+        case,
+        action="deem_accepted" if deemed else "accept",
+        actor=actor,
+        channel=Channel.SYSTEM if deemed else Channel.WINDOW,
+        acting=[] if deemed else [Performer.CLERK],
+        payload={"joint": joint.number},
+    )
+    return case
+
+
+def ask_correction(
+    *, case: Case, actor, items: Sequence[Mapping[str, Any]], channel: str = Channel.ADMIN
+) -> Case:
+    """联审补正: the department reviewing its case of a joint application lists what to
+    correct, each item naming a material of its guide (`material`: its id, empty for the
+    form) and the problem. The decision clock pauses; the application sends every
+    department's requests to the applicant in one notice and brings the case back to
+    review with the corrected materials."""
+    _require_performer(case, "ask_correction", actor)
+    materials = {str(m.pk): m for m in case.item_version.materials.all()}
+    listed, errors = [], []
+    for item in items or ():
+        problem = str(item.get("problem") or "").strip()
+        key = str(item.get("material") or "")
+        if not problem:
+            errors.append(_("Say what is wrong with each material listed."))
+        elif key and key not in materials:
+            errors.append(_("This material is not asked for by the guide."))
+        else:
+            material = materials.get(key)
+            listed.append({
+                "material": material.display_name if material else "",
+                "material_type": material.material_type_id if material else None,
+                "problem": problem,
+            })  # fmt: skip
+    if errors or not listed:
+        raise ValidationError({"items": errors or [_("List what is to be corrected.")]})
+    reason = "；".join(f"{i['material']}：{i['problem']}" for i in listed)
+    with _step(case, "ask_correction", actor=actor, channel=channel, reason=reason) as step:
+        clocks.clock_pause(clock=step.case.decision_clock, kind=PauseKind.CORRECTION, reason=reason)
+        step.set(status=CaseStatus.CORRECTION)
+        step.payload["items"] = listed
+    return case
+
+
+def correction_answered(
+    *,
+    case: Case,
+    actor,
+    shared: Mapping[int, Any],
+    form_data: Mapping[str, Any] | None = None,
+    channel: str = Channel.ONLINE,
+) -> Case:
+    """The joint application's corrected materials (`shared`, by material type id) and form
+    values reach its case: they replace the earlier ones, and review goes on (the decision
+    clock resumes)."""
+    with _step(case, "correction_answered", actor=actor, channel=channel, by_theme=True) as step:
+        child = step.case
+        renewed = [m.pk for m in child.item_version.materials.all()
+                   if m.material_type_id in shared]  # fmt: skip
+        child.materials.filter(material__in=renewed, state=MaterialState.PROVIDED).update(
+            state=MaterialState.DEFECTIVE, updated_by=actor, updated_at=timezone.now()
+        )
+        _shared_rows(child, shared, actor)
+        if form_data:
+            keys = {f.field.key for f in child.item_version.form_fields.all()}
+            step.set(form_data={**child.form_data,
+                                **{k: v for k, v in form_data.items() if k in keys}})  # fmt: skip
+        clocks.clock_resume(clock=child.decision_clock)
+        step.set(status=CaseStatus.IN_REVIEW)
+    return case
+
+
 # --- decision, fees, result, delivery ---------------------------------------------------------
 
 
@@ -820,6 +1002,7 @@ def _decide(step: _StepState, status: str, reason: str, actor) -> None:
     step.set(
         status=status,
         decided_at=now,
+        granted=status == CaseStatus.APPROVED,
         decision_reason=(reason or "").strip(),
         review_step=None,
         delivery_clock=clocks.clock_start(
@@ -903,10 +1086,10 @@ def tolerated_pending(case: Case) -> list[CaseMaterial]:
     return list(case.materials.filter(state=MaterialState.TOLERATED))
 
 
-def produce(*, case: Case, actor, channel: str = Channel.ADMIN) -> Case:
+def produce(*, case: Case, actor, channel: str = Channel.ADMIN, by_theme: bool = False) -> Case:
     """制证: the result is made. Not before a charged fee is paid, nor before materials
     promised under 容缺受理 arrive."""
-    with _step(case, "produce", actor=actor, channel=channel) as step:
+    with _step(case, "produce", actor=actor, channel=channel, by_theme=by_theme) as step:
         if step.case.fee_amount and step.case.fee_paid_at is None:
             raise ValidationError({"fee": _("The fee is not paid yet.")})
         if tolerated_pending(step.case):
@@ -927,6 +1110,7 @@ def deliver(
     tracking_number: str = "",
     originals_checked: bool = False,
     channel: str = Channel.WINDOW,
+    by_theme: bool = False,
 ) -> Case:
     """送达: at the window (the applicant signs the proof of service), by post with a tracking
     number, or electronically. An item handled with 原件核验 hands a granted result over at
@@ -947,7 +1131,7 @@ def deliver(
         raise ValidationError(
             {"originals_checked": _("Check the originals against the files sent online first.")}
         )
-    with _step(case, "deliver", actor=actor, channel=channel) as step:
+    with _step(case, "deliver", actor=actor, channel=channel, by_theme=by_theme) as step:
         now = timezone.now()
         if check:
             step.case.materials.exclude(file="").update(original_seen=True)
@@ -997,18 +1181,27 @@ def _stop_running_clocks(case: Case, now: dt.datetime) -> None:
             clocks.clock_stop(clock=clock, at=max(now, clock.started_at))
 
 
-def withdraw(*, case: Case, actor, reason: str, channel: str = Channel.ONLINE) -> Case:
+def withdraw(
+    *, case: Case, actor, reason: str, channel: str = Channel.ONLINE, by_theme: bool = False
+) -> Case:
     """The applicant withdraws before the decision."""
-    with _step(case, "withdraw", actor=actor, channel=channel, reason=reason) as step:
+    with _step(
+        case, "withdraw", actor=actor, channel=channel, reason=reason, by_theme=by_theme
+    ) as step:
         now = timezone.now()
         _stop_running_clocks(step.case, now)
         step.set(status=CaseStatus.WITHDRAWN, closed_at=now, close_reason=reason.strip())
     return case
 
 
-def terminate(*, case: Case, actor, reason: str, channel: str = Channel.ADMIN) -> Case:
-    """终止办理 (e.g. an overdue commitment, the applicant's death or dissolution)."""
-    with _step(case, "terminate", actor=actor, channel=channel, reason=reason) as step:
+def terminate(
+    *, case: Case, actor, reason: str, channel: str = Channel.ADMIN, by_theme: bool = False
+) -> Case:
+    """终止办理 (e.g. an overdue commitment, the applicant's death or dissolution; a
+    refusal of another item of a joint application whose theme says one stops all)."""
+    with _step(
+        case, "terminate", actor=actor, channel=channel, reason=reason, by_theme=by_theme
+    ) as step:
         now = timezone.now()
         _stop_running_clocks(step.case, now)
         step.set(status=CaseStatus.TERMINATED, closed_at=now, close_reason=reason.strip())

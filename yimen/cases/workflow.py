@@ -3,7 +3,7 @@ lead to, the node of the standard process it belongs to, and who performs it.
 
 No ORM here. The services look an action up (`transition(action, status)`) before they
 change anything, so a case can never take a step the table does not allow; the pages and
-the API ask `actions_from(status)` which buttons to offer.
+the API ask `actions_from(case)` which buttons to offer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ S = CaseStatus
 P = Performer
 
 
+# How an action applies to a child case of a joint application (主题联办): its department
+# takes it on the case itself, the application takes it for all its cases at once (one
+# delivery, 多证同发, one withdrawal), or it never happens there.
+ON_CHILD = "child"
+BY_THEME = "theme"
+NOT_ON_CHILD = "never"
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -30,13 +38,37 @@ class Transition:
     node: Node
     performers: frozenset[str]
     needs_reason: bool = False
+    child: str = ON_CHILD
+    single: bool = True  # False: on a child case of a joint application only
+
+    def applies_to(self, case) -> bool:
+        """Offered on `case` as a step of its own (not one its application takes)."""
+        return self.child == ON_CHILD if case.joint_id else self.single
 
 
-def _t(action, label, sources, targets, node, performers, *, needs_reason=False) -> Transition:
+def _t(
+    action,
+    label,
+    sources,
+    targets,
+    node,
+    performers,
+    *,
+    needs_reason=False,
+    child=ON_CHILD,
+    single=True,
+) -> Transition:
     return Transition(
-        action, label, frozenset(sources), frozenset(targets), node, frozenset(performers),
+        action,
+        label,
+        frozenset(sources),
+        frozenset(targets),
+        node,
+        frozenset(performers),
         needs_reason,
-    )  # fmt: skip
+        child,
+        single,
+    )
 
 
 # A case in review stays in review while it moves along the chain, is sent back, or is
@@ -56,9 +88,17 @@ TRANSITIONS: dict[str, Transition] = {
         _t("refuse", _("Do not accept"), {S.RECEIVED}, {S.NOT_ACCEPTED}, Node.ACCEPTANCE,
            {P.CLERK}, needs_reason=True),
         _t("request_correction", _("Ask for corrections"), {S.SUBMITTED, S.RECEIVED},
-           {S.CORRECTION}, Node.ACCEPTANCE, {P.CLERK}, needs_reason=True),
+           {S.CORRECTION}, Node.ACCEPTANCE, {P.CLERK}, needs_reason=True, child=NOT_ON_CHILD),
         _t("resubmit", _("Resubmit the corrected materials"), {S.CORRECTION},
-           {S.SUBMITTED, S.RECEIVED}, Node.RECEIPT, {P.APPLICANT, P.CLERK}),
+           {S.SUBMITTED, S.RECEIVED}, Node.RECEIPT, {P.APPLICANT, P.CLERK}, child=NOT_ON_CHILD),
+        # A department reviewing its part of a joint application asks for corrections; the
+        # application sends every department's requests in one notice, and its corrected
+        # materials bring the case back to review.
+        _t("ask_correction", _("Ask for corrections"), {S.IN_REVIEW}, {S.CORRECTION},
+           Node.REVIEW, {P.REVIEWER}, needs_reason=True, single=False),
+        _t("correction_answered", _("Corrected materials received"), {S.CORRECTION},
+           {S.IN_REVIEW}, Node.RECEIPT, {P.APPLICANT, P.CLERK, P.SYSTEM}, child=BY_THEME,
+           single=False),
         _t("review_pass", _("Pass to the next step"), {S.IN_REVIEW}, {S.IN_REVIEW},
            Node.REVIEW, {P.REVIEWER}),
         _t("send_back", _("Send back a step"), {S.IN_REVIEW}, {S.IN_REVIEW}, Node.REVIEW,
@@ -78,15 +118,17 @@ TRANSITIONS: dict[str, Transition] = {
            {S.IN_REVIEW, S.SUSPENDED, S.APPROVED}, {S.IN_REVIEW, S.SUSPENDED, S.APPROVED},
            Node.RECEIPT, {P.CLERK, P.APPLICANT}),
         _t("produce", _("Produce the result"), {S.APPROVED}, {S.READY}, Node.CERTIFICATE,
-           {P.REVIEWER, P.SYSTEM}),
+           {P.REVIEWER, P.SYSTEM}, child=BY_THEME),
         _t("deliver", _("Deliver"), {S.READY, S.DENIED}, {S.DELIVERED}, Node.DELIVERY,
-           {P.CLERK, P.SYSTEM}),
+           {P.CLERK, P.SYSTEM}, child=BY_THEME),
+        # A joint application is rated once, as a whole (一事一评).
         _t("evaluate", _("Rate the service"), {S.DELIVERED, S.ARCHIVED, S.NOT_ACCEPTED},
-           {S.DELIVERED, S.ARCHIVED, S.NOT_ACCEPTED}, Node.EVALUATION, {P.APPLICANT}),
+           {S.DELIVERED, S.ARCHIVED, S.NOT_ACCEPTED}, Node.EVALUATION, {P.APPLICANT},
+           child=NOT_ON_CHILD),
         _t("archive", _("Archive"), {S.DELIVERED}, {S.ARCHIVED}, Node.EVALUATION,
            {P.CLERK, P.SYSTEM}),
         _t("withdraw", _("Withdraw the application"), OPEN_STATES, {S.WITHDRAWN},
-           Node.DECISION, {P.APPLICANT}, needs_reason=True),
+           Node.DECISION, {P.APPLICANT}, needs_reason=True, child=BY_THEME),
         # An approved case too: its promised materials may never arrive (容缺受理).
         _t("terminate", _("Terminate"), (OPEN_STATES - {S.SUBMITTED, S.PREREVIEWED}) | {S.APPROVED},
            {S.TERMINATED}, Node.DECISION, {P.REVIEWER, P.HEAD, P.SYSTEM}, needs_reason=True),
@@ -117,6 +159,6 @@ def transition(action: str, status: str) -> Transition:
     return found
 
 
-def actions_from(status: str) -> list[Transition]:
-    """The actions a case in `status` offers (each still subject to who may perform it)."""
-    return [t for t in TRANSITIONS.values() if status in t.sources]
+def actions_from(case) -> list[Transition]:
+    """The actions `case` offers in its status (each still subject to who may perform it)."""
+    return [t for t in TRANSITIONS.values() if case.status in t.sources and t.applies_to(case)]

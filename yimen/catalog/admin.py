@@ -861,9 +861,12 @@ class ScenarioQuestionInline(ParentRights, admin.TabularInline):
 
 @admin.register(Theme)
 class ThemeAdmin(LibraryAdmin):
-    list_display = ("name", "code", "category", "target", "order", "is_active")
-    list_filter = ("category", "target", "is_active")
+    list_display = ("name", "code", "category", "target", "window_category", "order", "is_active")
+    list_filter = ("category", "target", "window_category", "is_active")
+    list_select_related = ("window_category",)
     search_fields = ("code", "name")
+    # + a link to the reduction report (yimen.joint.admin)
+    change_list_template = "admin/joint/theme_change_list.html"
     inlines = (ThemeStageInline, ThemeItemInline, ScenarioQuestionInline)
 
 

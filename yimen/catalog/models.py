@@ -714,6 +714,15 @@ class Theme(models.Model):
         help_text=_("Empty: the statutory 45 working days of joint handling."),
     )
     denial_blocks_all = models.BooleanField(_("one refusal stops the others"), default=False)
+    window_category = models.ForeignKey(
+        "org.WindowCategory",
+        verbose_name=_("window category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The windows that accept its applications; empty: those of its first item."),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

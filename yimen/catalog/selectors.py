@@ -26,6 +26,11 @@ from .models import (
 )
 
 
+def guides_in_force(item_ids: Iterable[int]) -> dict[int, ItemVersion]:
+    """{item id: its guide in force} of these items."""
+    return {v.item_id: v for v in versions_in_force().filter(item__in=list(item_ids))}
+
+
 def versions_in_force() -> QuerySet[ItemVersion]:
     """The published guides, with what their pages and lists show."""
     return ItemVersion.objects.published().with_guide()
@@ -70,7 +75,12 @@ def themes_counted() -> QuerySet[Theme]:
 
 def theme_with_items(theme: Theme) -> Theme:
     """The theme with its stages, questions and items, ready for a page."""
-    return Theme.objects.prefetch_related(
+    return themes_with_items(Theme.objects.all()).get(pk=theme.pk)
+
+
+def themes_with_items(themes: QuerySet[Theme]) -> QuerySet[Theme]:
+    """`themes` with their stages, questions and items (for theme_plan)."""
+    return themes.prefetch_related(
         "stages",
         Prefetch(
             "questions",
@@ -82,7 +92,7 @@ def theme_with_items(theme: Theme) -> Theme:
             "theme_items",
             queryset=ThemeItem.objects.select_related("stage", "item__department"),
         ),
-    ).get(pk=theme.pk)
+    )
 
 
 def items_for_answers(
@@ -262,15 +272,22 @@ class ThemePlan:
     without one is not offered at present."""
 
 
-def theme_plan(theme: Theme, answers: Mapping[int, Iterable[int]] | None = None) -> ThemePlan:
+def theme_plan(
+    theme: Theme,
+    answers: Mapping[int, Iterable[int]] | None = None,
+    *,
+    guides: Mapping[int, ItemVersion] | None = None,
+) -> ThemePlan:
     """What the theme asks of an applicant who gave `answers` (every item without answers).
     Load `theme` with theme_with_items(); the guides in force take one query and its
-    prefetches."""
+    prefetches, unless `guides` ({item id: guide in force}, e.g. of several themes) are
+    given."""
     chosen = items_for_answers(theme, answers)
-    guides = {
-        v.item_id: v
-        for v in versions_in_force().filter(item__in=[ti.item_id for ti in theme.theme_items.all()])
-    }
+    if guides is None:
+        guides = guides_in_force([ti.item_id for ti in theme.theme_items.all()])
+    else:
+        guides = {ti.item_id: guides[ti.item_id] for ti in theme.theme_items.all()
+                  if ti.item_id in guides}  # fmt: skip
 
     def merged(theme_items: list[ThemeItem]) -> Merge:
         return merge([guides[ti.item_id] for ti in theme_items if ti.item_id in guides])

@@ -1843,6 +1843,7 @@ DRAFT_EXAMPLE = {
 #
 # `stages` are (name, description, [item keys]); a theme without stages lists its `items`.
 # `questions` are (text, several answers?, [(answer, [item keys it selects])]).
+# `window` is the window category (city.WINDOW_CATEGORIES) that accepts its applications.
 
 THEMES = [
     {
@@ -1850,6 +1851,7 @@ THEMES = [
         "name": "开办企业",
         "category": ThemeCategory.ENTERPRISE_ACCESS,
         "target": Target.ENTERPRISE,
+        "window": "enterprise",
         "description": "营业执照、公章刻制、发票领用、社保和公积金登记、银行开户预约，一次填报、一套材料、一个工作日内办结。",
         "promised_limit": 1,
         "denial_blocks_all": True,
@@ -1874,6 +1876,7 @@ THEMES = [
         "name": "水电气电视联办",
         "category": ThemeCategory.JOINT,
         "target": Target.BOTH,
+        "window": "other",
         "description": "用水、用电、用气、有线电视报装一表申请、并联办理，免费接入，结果统一告知。",
         "promised_limit": 5,
         "items": ["water-connection", "power-connection", "gas-connection", "cable-connection"],
@@ -1895,6 +1898,7 @@ THEMES = [
         "name": "社会投资工程建设项目审批",
         "category": ThemeCategory.CONSTRUCTION,
         "target": Target.ENTERPRISE,
+        "window": "construction",
         "description": "从立项到竣工验收分四个阶段，每个阶段一家牵头、并联审批、限时办结。",
         "promised_limit": 35,
         "stages": [
@@ -1934,6 +1938,7 @@ THEMES = [
         "name": "出生一件事",
         "category": ThemeCategory.PERSONAL_LIFE,
         "target": Target.PERSON,
+        "window": "personal",
         "description": "出生医学证明、户口登记、医保参保、社会保障卡申领一次申请、联动办理。",
         "promised_limit": 7,
         "items": [

@@ -148,6 +148,18 @@ STAFF = [
     ("head_hr", "蔡明辉", Role.DEPARTMENT_HEAD, "hrss"),
     ("reviewer_police", "彭家豪", Role.REVIEWER, "police"),
     ("head_police", "唐卫东", Role.DEPARTMENT_HEAD, "police"),
+    # Added for the demo joint applications (yimen.demo.joint): the departments of 开办企业
+    # and of the construction project's stages that had nobody to review or decide.
+    ("reviewer_tax", "朱海燕", Role.REVIEWER, "tax"),
+    ("reviewer_fund", "许晓东", Role.REVIEWER, "housing-fund"),
+    ("reviewer_bank", "韩雪梅", Role.REVIEWER, "bank"),
+    ("reviewer_dev", "曹志刚", Role.REVIEWER, "development"),
+    ("reviewer_land", "杨丽珍", Role.REVIEWER, "land"),
+    ("head_land", "高伟明", Role.DEPARTMENT_HEAD, "land"),
+    ("reviewer_eco", "钟慧敏", Role.REVIEWER, "eco"),
+    ("head_eco", "江振宇", Role.DEPARTMENT_HEAD, "eco"),
+    ("reviewer_urban", "潘国华", Role.REVIEWER, "urban"),
+    ("head_urban", "袁启明", Role.DEPARTMENT_HEAD, "urban"),
 ]
 
 # Applicants. Persons: (name, district code, birth date, phone, username or None)

@@ -47,6 +47,7 @@ from yimen.org.models import Department, Hall, Membership, Region, Window, Windo
 from . import cases as demo_cases
 from . import catalogue, city
 from . import hall as demo_hall
+from . import joint as demo_joint
 from . import licences as demo_licences
 
 SYSTEM = {"channel": Channel.SYSTEM}
@@ -433,7 +434,9 @@ def load_service_items(report: Report) -> None:
 
 
 @transaction.atomic
-def _theme_create(spec: dict, *, order: int, items: dict[str, ServiceItem]) -> Theme:
+def _theme_create(
+    spec: dict, *, order: int, items: dict[str, ServiceItem], window: WindowCategory
+) -> Theme:
     """A theme with its stages, items and scenario questions. The catalogue has no theme
     services, so this writes the rows and their audit event itself, in one transaction."""
     theme = Theme(
@@ -444,6 +447,7 @@ def _theme_create(spec: dict, *, order: int, items: dict[str, ServiceItem]) -> T
         description=spec["description"],
         promised_limit=spec.get("promised_limit"),
         denial_blocks_all=spec.get("denial_blocks_all", False),
+        window_category=window,
         order=order,
     )
     theme.full_clean()
@@ -482,14 +486,30 @@ def _theme_create(spec: dict, *, order: int, items: dict[str, ServiceItem]) -> T
     return theme
 
 
+def _theme_window(theme: Theme, window: WindowCategory) -> None:
+    """A theme loaded before themes had a window category gets the catalogue's."""
+    theme.window_category = window
+    theme.save(update_fields=["window_category"])
+    audit.record(
+        action="catalog.theme.update",
+        obj=theme,
+        channel=Channel.SYSTEM,
+        payload={"window_category": window.code},
+    )
+
+
 def load_themes(report: Report) -> None:
     codes = {entry["key"]: implementation_code(entry) for entry in catalogue.ITEMS}
     by_code = ServiceItem.objects.in_bulk(codes.values(), field_name="implementation_code")
     items = {key: by_code[code] for key, code in codes.items()}
+    categories = {c.code: c for c in WindowCategory.objects.all()}
     for order, spec in enumerate(catalogue.THEMES, start=1):
-        if Theme.objects.filter(code=spec["code"]).exists():
+        window = categories[spec["window"]]
+        if theme := Theme.objects.filter(code=spec["code"]).first():
+            if theme.window_category_id is None:
+                _theme_window(theme, window)
             continue
-        _theme_create(spec, order=order, items=items)
+        _theme_create(spec, order=order, items=items, window=window)
         report.add(_("themes"))
 
 
@@ -530,6 +550,25 @@ def load_cases(report: Report) -> None:
         report.add(_("licences"), issued)
 
 
+def load_joint(report: Report) -> None:
+    """The demo joint applications (yimen.demo.joint): 开办企业 from application to rating,
+    one in review and one waiting at the window, and a construction project at its third
+    stage, walked through the joint and case services."""
+    codes = {entry["key"]: implementation_code(entry) for entry in catalogue.ITEMS}
+    by_code = {v.item.implementation_code: v for v in versions_in_force()}
+    created = demo_joint.load({key: by_code[code] for key, code in codes.items()})
+    labels = {
+        "logins": _("logins"),
+        "applicants": _("applicants"),
+        "applications": _("joint applications"),
+        "projects": _("projects"),
+        "licences": _("licences"),
+    }
+    for what, n in created.items():
+        if n:
+            report.add(labels[what], n)
+
+
 def load_hall(report: Report) -> None:
     """The hall's quotas, a month of queue history, today's queue and upcoming
     appointments (yimen.demo.hall)."""
@@ -563,6 +602,7 @@ STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("themes", load_themes),
     ("licences", load_licences),
     ("cases", load_cases),
+    ("joint applications", load_joint),
     ("hall", load_hall),
 ]
 
@@ -592,5 +632,10 @@ def demo_accounts() -> list[tuple[str, str, str]]:
         (e[4], city.DEMO_PASSWORD, f"{e[0]} · {ApplicantKind.ENTERPRISE.label}")
         for e in city.ENTERPRISES
         if e[4]
+    ]
+    rows += [
+        (e.username, city.DEMO_PASSWORD, f"{e.name} · {ApplicantKind.ENTERPRISE.label}")
+        for e in demo_joint.ENTERPRISES
+        if e.username
     ]
     return rows

@@ -12,7 +12,7 @@ from yimen.common.masking import mask_name
 
 from . import services
 from .choices import LicenceStatus, Verdict
-from .models import Licence
+from .models import Licence, LicenceType
 
 _VERDICT_OF_STATUS = {
     LicenceStatus.VALID: Verdict.VALID,
@@ -88,3 +88,17 @@ def replacing(holder, material_type_ids) -> dict[int, Licence]:
             if material_type.pk in material_type_ids:
                 found.setdefault(material_type.pk, licence)
     return found
+
+
+def issued_for_cases(cases) -> QuerySet[Licence]:
+    """The licences issued at the 制证 of these cases."""
+    return Licence.objects.filter(case__in=cases).select_related("licence_type")
+
+
+def replaced_by_items(item_ids) -> dict[int, int]:
+    """{material type id: id of an item whose licence stands for it} over the licence types
+    these items issue (发证清单 × 用证清单)."""
+    rows = LicenceType.objects.filter(issuing_items__in=item_ids, is_active=True).values_list(
+        "replaces", "issuing_items"
+    )
+    return {type_id: item_id for type_id, item_id in rows if type_id is not None}

@@ -1,5 +1,6 @@
 """我的空间: an applicant's own page: their licences (with the printable PDF), their latest
-cases and their reusable materials (files of earlier cases still valid, downloadable).
+cases, their latest theme applications (主题联办, each with its project) and their reusable
+materials (files of earlier cases still valid, downloadable).
 
 The applicant is the profile linked to the signed-in account: a person's own, or for an
 enterprise account the enterprise's. A staff account without a profile gets a 403 that
@@ -15,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from yimen.cases import selectors as case_selectors
+from yimen.joint import selectors as joint_selectors
 
 from . import selectors
 from .choices import LicenceStatus
@@ -47,6 +49,7 @@ def space(request):
         for licence in selectors.licences_of(applicant)
     ]
     cases = list(case_selectors.applicant_cases(applicant=applicant)[: LATEST_CASES + 1])
+    joints = list(joint_selectors.applications_of(applicant)[: LATEST_CASES + 1])
     reusable = [
         (
             reusable,
@@ -60,5 +63,7 @@ def space(request):
         "case_rows": [(case, case_selectors.running_state(case)) for case in cases[:LATEST_CASES]],
         "more_cases": len(cases) > LATEST_CASES,
         "reusable": reusable,
+        "joint_rows": [(j, joint_selectors.running_state(j)) for j in joints[:LATEST_CASES]],
+        "more_joints": len(joints) > LATEST_CASES,
     }
     return render(request, "licences/space.html", context)

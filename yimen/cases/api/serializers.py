@@ -27,9 +27,8 @@ from yimen.common.clocks import clock_state
 from yimen.common.models import Clock
 from yimen.org.api.serializers import DepartmentRefSerializer
 
-from .. import permissions, services
+from .. import permissions, services, workflow
 from ..choices import (
-    CLOCK_OF_STATUS,
     CaseStatus,
     ClockPurpose,
     DeliveryMethod,
@@ -39,7 +38,14 @@ from ..choices import (
     Performer,
 )
 from ..models import Case, CaseMaterial
-from ..selectors import CLOCK_FIELDS, event_label, history_events, is_ticket_event, running_state
+from ..selectors import (
+    CLOCK_FIELDS,
+    event_label,
+    history_events,
+    is_ticket_event,
+    running_clock_field,
+    running_state,
+)
 from ..workflow import TRANSITIONS, actions_from
 from .permissions import submitter
 
@@ -63,8 +69,13 @@ def enum(choices_class, **kwargs) -> EnumField:
     return EnumField(choices_class.choices, component=choices_class.__name__, **kwargs)
 
 
-# The actions a client may ask for (deem_accepted is the system's alone).
-ACTIONS = {name: t for name, t in TRANSITIONS.items() if t.performers - {Performer.SYSTEM}}
+# The actions a client may ask for: not deem_accepted (the system's alone), nor a step only
+# a joint application takes for its cases (correction_answered: its resubmission).
+ACTIONS = {
+    name: t
+    for name, t in TRANSITIONS.items()
+    if t.performers - {Performer.SYSTEM} and (t.single or t.child != workflow.BY_THEME)
+}
 SELF_SERVICE_CHANNELS = (Channel.ONLINE, Channel.MOBILE, Channel.KIOSK)
 
 
@@ -85,7 +96,7 @@ def load_clocks(cases, *, every: bool = False) -> None:
     `every`) in two queries, so that clock_state makes none."""
     clocks = []
     for case in cases:
-        fields = CLOCK_FIELDS if every else [CLOCK_OF_STATUS.get(case.status)]
+        fields = CLOCK_FIELDS if every else [running_clock_field(case)]
         clocks += [getattr(case, field) for field in fields if field and getattr(case, field)]
     prefetch_related_objects(clocks, "pauses", "extensions")
 
@@ -126,7 +137,7 @@ def clocks_of(case: Case) -> list[dict]:
         clock = getattr(case, field)
         if clock is None:
             continue
-        current = CLOCK_OF_STATUS.get(case.status) == field
+        current = running_clock_field(case) == field
         state = current_state(case) if current else clock_state(clock)
         left = state.remaining
         rows.append(
@@ -462,7 +473,7 @@ class CaseDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer):
     def get_actions(self, case) -> list[dict]:
         offered = [
             {"action": t.action, "label": t.label, "needs_reason": t.needs_reason}
-            for t in actions_from(case.status)
+            for t in actions_from(case)
             if t.action in ACTIONS and t.performers & self._performers
         ]
         return CaseActionSerializer(offered, many=True).data
@@ -775,6 +786,20 @@ class CaseCorrectionSerializer(ActionInput):
         }  # fmt: skip
 
 
+class CaseAskCorrectionSerializer(CaseCorrectionSerializer):
+    """联审补正: the department reviewing its case of a joint application lists what to
+    correct; the application sends every department's requests in one notice."""
+
+    def arguments(self) -> dict:
+        return {
+            "items": [
+                {"material": item["material"].pk if item.get("material") else "",
+                 "problem": item["problem"]}
+                for item in self.validated_data["items"]
+            ]
+        }  # fmt: skip
+
+
 class CaseFilesSerializer(MaterialFilesSerializer, ActionInput):
     """The files of the corrected materials."""
 
@@ -873,6 +898,7 @@ ACTION_INPUTS: dict[str, type[ActionInput]] = {
     "accept_tolerant": CaseNoInputSerializer,
     "refuse": CaseReasonSerializer,
     "request_correction": CaseCorrectionSerializer,
+    "ask_correction": CaseAskCorrectionSerializer,
     "resubmit": CaseFilesSerializer,
     "review_pass": CaseOpinionSerializer,
     "send_back": CaseReasonSerializer,

@@ -1,8 +1,9 @@
 """The cases API: thin views that parse, check access and call the services.
 
 Every list and lookup goes through yimen.cases.permissions.visible_cases: a case the user may
-not see is a 404. Each action of the workflow (but the system's deemed acceptance) has its
-route, `/api/v1/cases/<number>/<action>/`, generated from yimen.cases.workflow.TRANSITIONS
+not see is a 404. Each action of the workflow (but the system's deemed acceptance, and the
+corrected materials a joint application gives its cases) has its route,
+`/api/v1/cases/<number>/<action>/`, generated from yimen.cases.workflow.TRANSITIONS
 and served by one view; an action whose case is no longer in a state it starts from is a
 409 Conflict.
 """
