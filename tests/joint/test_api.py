@@ -572,10 +572,10 @@ class TestSteps:
         response = act(users["applicant"], joint, "resubmit", {"form": {"nonsense": 1}})
         assert response.status_code == 400 and "form" in response.json(), response.json()
 
-    def test_send_corrections_with_nothing_asked_names_items(self, scene, users):
+    def test_send_corrections_with_nothing_asked_names_the_status(self, scene, users):
         joint = scene.accepted()
         response = act(users["clerk"], joint, "send_corrections")
-        assert response.status_code == 400 and "items" in response.json(), response.json()
+        assert response.status_code == 400 and "status" in response.json(), response.json()
 
     @pytest.mark.parametrize(
         ("data", "field"),

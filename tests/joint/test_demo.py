@@ -164,7 +164,7 @@ def test_the_third_start_business_waits_for_the_clerk(joints):
 def test_the_construction_project_is_at_its_third_stage(joints):
     # Given the developer's project
     project = Project.objects.get(applicant__user=_user("developer"))
-    rows = selectors.project_stages(project)
+    rows = selectors.project_stages(project, user=project.applicant.user)
     assert [r.stage.order for r in rows] == [1, 2, 3, 4]
     first, second, third, fourth = rows
     # Then stages 1 and 2 were granted and delivered

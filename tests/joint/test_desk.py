@@ -311,6 +311,12 @@ def test_a_staged_theme_opens_its_project_at_the_first_stage(scene):
     )
     assert page.context["project"] == joint.project
     assert page.context["refusal"]
+    # A stage or a project that is not of this theme and applicant is refused, not replaced
+    for bad in ({"stage": "999999"}, {"stage": second.pk, "project": "not-a-project"}):
+        data = posted(scene, seen=("申请书", "身份证明", "场所证明"), key=f"k-{bad}", **bad)
+        refused = client.post(form_url(scene), data)
+        assert refused.status_code == 400 and refused.context["problems"]
+    assert JointCase.objects.count() == 1
 
 
 def test_only_clerks_of_the_theme_category_apply_at_the_window(scene):

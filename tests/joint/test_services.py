@@ -526,7 +526,7 @@ def test_sending_without_a_pending_request_is_refused(scene):
     with pytest.raises(ValidationError) as refused:
         services.send_corrections(joint=joint, actor=scene.clerk)
 
-    assert "items" in errors_of(refused)
+    assert "status" in errors_of(refused)
     assert fresh(joint).status == JointStatus.IN_REVIEW
 
 
@@ -1056,3 +1056,94 @@ def test_a_withdrawal_while_a_fee_is_awaited_ends_every_granted_case(clock):
     assert fresh(joint).status == JointStatus.WITHDRAWN
     assert {c.status for c in Case.objects.filter(joint=joint)} == {CaseStatus.TERMINATED}
     assert not Licence.objects.exists()
+
+
+# --- what ends one case ends those that cannot stand without it ---------------------------------
+
+
+def test_a_termination_stops_the_others_when_the_theme_grants_all_or_none(clock):
+    scene = JointScene.make(denial_blocks_all=True)
+    joint = scene.accepted()
+    a = child(scene, joint, 0)
+    cases.terminate(case=a, actor=scene.department_of(a).head, reason="申请人已注销")
+
+    statuses = set(Case.objects.filter(joint=joint).values_list("status", flat=True))
+    assert statuses == {CaseStatus.TERMINATED}
+    assert fresh(joint).status == JointStatus.READY
+    assert not Licence.objects.exists()
+
+
+def test_a_case_needing_the_licence_of_a_refused_item_is_terminated(scene):
+    """B asks for 场所证明; A's licence stands for it, so the set does not ask it. A is
+    refused: B cannot be granted, C goes on."""
+    LicenceTypeFactory(
+        holder_kind=ApplicantKind.ENTERPRISE,
+        issuing_items=[scene.versions[0].item],
+        replaces=[scene.types["场所证明"]],
+        fields=["company_name"],
+    )
+    joint = scene.accepted(uploads=scene.uploads("申请书", "身份证明"))
+    b = child(scene, joint, 1)
+    produced = b.materials.get(material__material_type=scene.types["场所证明"])
+    assert produced.note.startswith("由本次联办事项") and not produced.file
+
+    scene.deny(child(scene, joint, 0))
+
+    assert child(scene, joint, 1).status == CaseStatus.TERMINATED
+    assert child(scene, joint, 2).status == CaseStatus.IN_REVIEW
+
+
+def test_corrections_no_remaining_case_asks_for_let_the_application_go_on(scene, clock):
+    joint = scene.accepted()
+    ask(scene, joint, 0, "申请书", "未签名")
+    services.send_corrections(joint=joint, actor=scene.clerk)
+    assert fresh(joint).status == JointStatus.CORRECTION
+    clock.to(2026, 11, 24)
+
+    a = child(scene, joint, 0)
+    cases.terminate(case=a, actor=scene.department_of(a).head, reason="申请人撤回该事项")
+
+    joint = fresh(joint)
+    assert joint.status == JointStatus.IN_REVIEW
+    assert clock_of(joint.joint_clock_id).status == Clock.Status.RUNNING
+    assert joint_events(joint, "corrections_void")
+
+
+def test_a_withdrawal_serves_a_refusal_already_decided(scene):
+    joint = scene.accepted()
+    scene.deny(child(scene, joint, 0))
+
+    services.withdraw(joint=joint, actor=scene.applicant.user, reason="不再开办")
+
+    refused = child(scene, joint, 0)
+    assert refused.status == CaseStatus.DELIVERED
+    assert refused.delivery_method == "electronic"
+    assert {c.status for c in Case.objects.filter(joint=joint).exclude(pk=refused.pk)} == {
+        CaseStatus.WITHDRAWN
+    }
+
+
+def test_the_delivery_time_of_each_case_starts_when_the_results_go_out_together(scene, clock):
+    joint = scene.accepted()
+    first = scene.grant(child(scene, joint, 0))
+    assert Case.objects.get(pk=first.pk).delivery_clock is None
+
+    clock.to(2026, 11, 25)
+    for index in (1, 2):
+        scene.grant(child(scene, joint, index))
+
+    started = {c.delivery_clock.started_at for c in Case.objects.filter(joint=joint)}
+    assert started == {at(2026, 11, 25)}
+
+
+def test_a_deemed_acceptance_opens_cases_that_show_what_is_missing(scene, clock):
+    joint = scene.apply(uploads=scene.uploads("申请书"))
+    clock.to(2026, 12, 7)
+
+    assert services.deem_overdue_acceptances() == 1
+
+    b = child(scene, joint, 1)
+    missing = {m.material.material_type.name for m in b.materials.filter(state="missing")}
+    assert missing == {"身份证明", "场所证明"} and b.deemed_accepted
+    event = joint_events(joint, "deem_accepted")[0]
+    assert set(event.payload["missing"]) == {"身份证明", "场所证明"}

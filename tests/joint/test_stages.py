@@ -11,6 +11,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
+from yimen.cases import services as cases_services
 from yimen.cases.choices import CaseStatus
 from yimen.common.models import AuditEvent
 from yimen.joint import selectors, services
@@ -74,8 +75,63 @@ def test_the_first_stage_needs_a_project_name_and_no_project(scene):
     project = scene.apply(1).project
     with pytest.raises(ValidationError) as with_project:
         scene.apply(1, project=project)
-    assert errors_of(with_project) == {"project": ["The first stage starts a new project."]}
+    assert errors_of(with_project) == {
+        "stage": ["This stage of the project has been applied for already."]
+    }
     assert Project.objects.count() == 1
+
+
+def test_a_refused_first_stage_is_applied_for_again_on_its_project(scene):
+    first = scene.apply(1)
+    services.refuse(joint=first, actor=scene.clerk, reason="材料不全")
+
+    again = scene.apply(1, project=first.project)
+
+    assert again.project == first.project and Project.objects.count() == 1
+
+
+def test_a_stage_with_a_refusal_is_applied_for_again_and_holds_the_next_back(scene):
+    joint = services.accept(joint=scene.apply(1), actor=scene.clerk)
+    one, two = joint.cases.order_by("pk")
+    scene.decide(one)
+    scene.decide(two, grant=False)
+    joint.refresh_from_db()
+    services.deliver(joint=joint, actor=scene.clerk, method="window")
+    with pytest.raises(ValidationError):
+        scene.apply(2, project=joint.project)
+
+    again = scene.apply(1, project=joint.project)
+
+    assert again.stage == scene.stages[0]
+
+
+def test_a_grant_ended_by_termination_does_not_open_the_next_stage(scene):
+    joint = services.accept(joint=scene.apply(1), actor=scene.clerk)
+    one, two = joint.cases.order_by("pk")
+    scene.decide(one)
+    scene.decide(two)  # both granted; the results are issued together
+    joint.refresh_from_db()
+    assert joint.status == JointStatus.READY
+    assert (
+        services.stage_refusal(
+            theme=scene.theme,
+            stage=scene.stages[1],
+            project=joint.project,
+            applicant=scene.applicant,
+        )
+        is None
+    )
+
+    fresh = services.accept(joint=scene.apply(1, project_name="二号项目"), actor=scene.clerk)
+    a, b = fresh.cases.order_by("pk")
+    scene.decide(a)
+    cases_services.terminate(case=b, actor=scene.department_of(b).head, reason="申请人已注销")
+    fresh.refresh_from_db()
+
+    refusal = services.stage_refusal(
+        theme=scene.theme, stage=scene.stages[1], project=fresh.project, applicant=scene.applicant
+    )
+    assert refusal is not None and "stage" in refusal
 
 
 def test_a_staged_theme_needs_a_stage(scene):
@@ -194,9 +250,19 @@ def test_a_project_of_another_applicant_is_refused(scene):
 def test_the_projects_page_rows_tell_which_stage_may_be_applied_for(scene):
     project = scene.granted(1).project
 
-    rows = selectors.project_stages(project)
+    rows = selectors.project_stages(project, user=scene.applicant.user)
 
     assert [r.stage for r in rows] == scene.stages
     assert rows[0].application is not None and not rows[0].may_apply
     assert rows[1].application is None and rows[1].may_apply
     assert rows[2].application is None and not rows[2].may_apply
+
+
+def test_a_department_sees_on_the_project_the_stages_it_works_on(scene):
+    project = scene.granted(1).project
+    second = services.accept(joint=scene.apply(2, project=project), actor=scene.clerk)
+    reviewer_of_two = scene.department_of(second.cases.get()).reviewer
+
+    rows = selectors.project_stages(project, user=reviewer_of_two)
+
+    assert [r.application for r in rows] == [None, second, None]

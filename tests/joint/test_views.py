@@ -479,7 +479,8 @@ def test_the_applicant_sees_the_application_with_its_parallel_progress(scene):
     for case in joint.cases.all():
         assert reverse("cases:case", args=[case.number]) in progress
         assert case.department.name in progress and case.item_version.name in progress
-    assert "awaiting corrections" in progress
+    # A request not sent yet is not the applicant's news, not even as a badge.
+    assert "awaiting corrections" not in progress
     # The set, with links to the files; the documents; the history.
     receipt = joint.documents.get(kind=JointDocumentKind.RECEIPT)
     assert reverse("joint:document", args=[joint.number, receipt.code]) in body
@@ -822,3 +823,27 @@ def test_the_theme_page_links_to_the_wizard_with_the_answers(scene):
     )
     step_two = client.get(link)
     assert step_two.context["step"] == 2 and len(step_two.context["merge"].versions) == 3
+
+
+def test_a_department_reads_the_fields_of_its_own_items_only(scene):
+    joint = scene.accepted()
+    b = child(joint, 1)
+    reviewer = scene.department_of(b).reviewer
+
+    response = signed_in(reviewer).get(page(joint))
+
+    assert response.status_code == 200
+    shown = {label for label, _value in response.context["form_rows"]}
+    assert shown == {"企业名称"}  # B asks for the company name only, not A's capital
+    assert "100" not in text(response).split('id="h-form"')[1].split("</section>")[0]
+
+
+def test_staff_see_a_department_request_before_it_is_sent(scene):
+    joint = scene.accepted()
+    ask(scene, child(joint, A))
+
+    response = signed_in(scene.clerk).get(page(joint))
+
+    assert [r.problem for r in response.context["pending"]] == ["身份证明不清晰"]
+    progress = text(response).split('id="progress"')[1].split("</table>")[0]
+    assert "awaiting corrections" in progress

@@ -83,7 +83,9 @@ def case_by_idempotency_key(*, user, key: str) -> Case | None:
 def applicant_cases(*, applicant) -> QuerySet[Case]:
     """我的办件: every case of the applicant, newest first, with what the list shows."""
     return _with_clocks(
-        Case.objects.filter(applicant=applicant).select_related("item_version", "department")
+        Case.objects.filter(applicant=applicant).select_related(
+            "item_version", "department", "joint"
+        )
     )
 
 

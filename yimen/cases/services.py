@@ -883,7 +883,13 @@ def _shared_rows(case: Case, shared: Mapping[int, Any], actor) -> list[CaseMater
 
 
 def open_joint_child(
-    *, joint, version: ItemVersion, shared: Mapping[int, Any], actor, accepted_at: dt.datetime
+    *,
+    joint,
+    version: ItemVersion,
+    shared: Mapping[int, Any],
+    actor,
+    accepted_at: dt.datetime,
+    channel: str = Channel.WINDOW,
 ) -> Case:
     """One case of a joint application the window has just accepted (inside its
     transaction): the item's department reviews it along the item's own chain, on the
@@ -906,7 +912,13 @@ def open_joint_child(
         received_at=joint.submitted_at,
         joint=joint,
     )
-    _shared_rows(case, shared, actor)
+    given = {row.material_id for row in _shared_rows(case, shared, actor)}
+    # Deemed accepted with materials missing: the department sees what it may ask for.
+    CaseMaterial.objects.bulk_create(
+        CaseMaterial(case=case, material=m, state=MaterialState.MISSING, updated_by=actor)
+        for m in version.materials.all()
+        if m.requirement == Requirement.REQUIRED and m.pk not in given
+    )
     step = _StepState(case, case.status)
     _start_decision(step, accepted_at=accepted_at, actor=actor)
     deemed = actor is None  # the application was deemed accepted (Art. 32)
@@ -917,7 +929,7 @@ def open_joint_child(
         case,
         action="deem_accepted" if deemed else "accept",
         actor=actor,
-        channel=Channel.SYSTEM if deemed else Channel.WINDOW,
+        channel=Channel.SYSTEM if deemed else channel,
         acting=[] if deemed else [Performer.CLERK],
         payload={"joint": joint.number},
     )
@@ -1005,14 +1017,28 @@ def _decide(step: _StepState, status: str, reason: str, actor) -> None:
         granted=status == CaseStatus.APPROVED,
         decision_reason=(reason or "").strip(),
         review_step=None,
-        delivery_clock=clocks.clock_start(
-            purpose=ClockPurpose.DELIVERY,
-            subject=step.case,
-            unit=LimitUnit.WORKDAYS,
-            limit=DELIVERY_LIMIT,
-            started_at=now,
-        ),
     )
+    # A joint application's results go out together: their delivery time starts then.
+    if step.case.joint_id is None:
+        step.set(delivery_clock=_delivery_clock(step.case, now))
+
+
+def _delivery_clock(case: Case, at: dt.datetime):
+    return clocks.clock_start(
+        purpose=ClockPurpose.DELIVERY,
+        subject=case,
+        unit=LimitUnit.WORKDAYS,
+        limit=DELIVERY_LIMIT,
+        started_at=at,
+    )
+
+
+def start_joint_delivery(*, case: Case, at: dt.datetime) -> None:
+    """多证同发: the decided case of a joint application is issued with all the others, in
+    the application's settling step (which writes its audit event); the 10 working days to
+    deliver (Art. 44) start now."""
+    case.delivery_clock = _delivery_clock(case, at)
+    case.save(update_fields=["delivery_clock"])
 
 
 def approve(*, case: Case, actor, reason: str = "", fee: Decimal | None = None,
@@ -1136,7 +1162,8 @@ def deliver(
         if check:
             step.case.materials.exclude(file="").update(original_seen=True)
             step.payload["originals_checked"] = True
-        clocks.clock_stop(clock=step.case.delivery_clock, at=now)
+        if step.case.delivery_clock is not None:  # a joint case refused before the issue
+            clocks.clock_stop(clock=step.case.delivery_clock, at=now)
         step.set(
             status=CaseStatus.DELIVERED,
             delivery_method=method,

@@ -221,7 +221,7 @@ class WindowApplyForm(StyledFormMixin, forms.Form):
                 widget=forms.CheckboxInput(
                     attrs={
                         "class": "form-check-input",
-                        "aria-labelledby": f"material-{material_type.pk}",
+                        "aria-labelledby": f"col-seen material-{material_type.pk}",
                     }
                 ),
             )
@@ -338,14 +338,20 @@ def apply_form(request, code, public_id):
         except ValidationError as exc:
             problems, answered = exc.messages, False
     stage = _choice(source, "stage", stages, lambda s: s.pk) if stages else None
+    project = _choice(source, "project", projects, lambda p: p.public_id)
+    if source.get("stage") and stage is None:
+        problems, answered = [*problems, gettext("Choose a stage of this theme.")], False
+    elif source.get("project") and project is None:
+        problems = [*problems, gettext("This is not a project of this applicant under this theme.")]
+        answered = False
     if stages and stage is None:
         stage = stages[0]
-    project = _choice(source, "project", projects, lambda p: p.public_id)
     plan = theme_plan(theme, answers or {})
     stage_plan = next(
         (p for p in plan.stages if (p.stage and p.stage.pk) == (stage and stage.pk)), None
     )
-    merge = stage_plan.merge if stage_plan is not None else Merge([], [], [])
+    whole = stage_plan.merge if stage_plan is not None else Merge([], [], [])
+    merge = services.application_merge(whole, staged=stage is not None)
     refusal = services.stage_refusal(theme=theme, stage=stage, project=project, applicant=applicant)
     opens_project = stage is not None and stage.pk == stages[0].pk and project is None
 
@@ -372,7 +378,7 @@ def apply_form(request, code, public_id):
                     )
                     return redirect(joint)
             status = 400
-    elif posted:
+    elif posted or problems:
         status = 400
         if not problems:
             problems = [

@@ -320,9 +320,18 @@ class ExtendForm(case_forms.ExtendForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The service says how many days are left of the 15; the browser offers no more.
-        self.fields["days"].initial = services.JOINT_EXTENSION
-        self.fields["days"].widget.attrs["max"] = services.JOINT_EXTENSION
+        # What is left of the 15 days (the service refuses more).
+        left = self.days_left(self.case)
+        self.fields["days"].initial = self.fields["days"].widget.attrs["max"] = max(left, 1)
+
+    @staticmethod
+    def days_left(joint) -> int:
+        extensions = joint.joint_clock.extensions.all()
+        return services.JOINT_EXTENSION - sum(e.amount for e in extensions)
+
+    @classmethod
+    def applies(cls, joint):
+        return cls.days_left(joint) > 0
 
 
 ACTION_FORMS: dict[str, type[case_forms.ActionForm]] = {

@@ -14,7 +14,12 @@ from django.db.models import Q, QuerySet
 
 from yimen.cases.choices import Performer
 from yimen.org.choices import Role
-from yimen.org.roles import active_memberships, departments_for, window_categories_for
+from yimen.org.roles import (
+    active_memberships,
+    departments_for,
+    has_role,
+    window_categories_for,
+)
 
 from .workflow import Step
 
@@ -33,6 +38,29 @@ def performers(user, joint) -> set[str]:
     if heads and joint.cases.filter(department__in=heads).exists():
         found.add(Performer.HEAD)  # a head of a department reviewing one of its items
     return found
+
+
+def sees_internal(user, joint) -> bool:
+    """Staff who may see the application also see the departments' correction requests
+    before the window sends them; the applicant sees what was sent."""
+    return bool(user and user.is_authenticated and joint.applicant.user_id != user.pk)
+
+
+def readable_form_keys(user, joint) -> set[str] | None:
+    """The keys of the one form `user` may read (None: all of them). The applicant, the
+    window and supervisors read it whole; a department's staff read the fields of their
+    own items only."""
+    if (
+        user.is_superuser
+        or performers(user, joint) & {Performer.APPLICANT, Performer.CLERK}
+        or has_role(user, Role.SUPERVISOR)
+    ):
+        return None
+    departments = departments_for(user, Role.REVIEWER, Role.DEPARTMENT_HEAD)
+    keys: set[str] = set()
+    for data in joint.cases.filter(department__in=departments).values_list("form_data", flat=True):
+        keys |= set(data)
+    return keys
 
 
 def may_perform(user, joint, step: Step) -> bool:

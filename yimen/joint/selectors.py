@@ -89,12 +89,16 @@ class Progress:
         return self.case.status in CASE_OPEN_STATES
 
 
-def progress(joint: JointCase, *, now: dt.datetime | None = None) -> list[Progress]:
-    """Each case of the application, with its light (parallel review at a glance)."""
+def progress(
+    joint: JointCase, *, sent_only: bool = False, now: dt.datetime | None = None
+) -> list[Progress]:
+    """Each case of the application, with its light (parallel review at a glance), and
+    whether it waits for corrections (`sent_only`: those the applicant has been told of)."""
     children = case_selectors.case_page_queryset().filter(joint=joint).order_by("pk")
-    asking = set(
-        joint.corrections.filter(answered_at=None).exclude(case=None).values_list("case", flat=True)
-    )
+    requests = joint.corrections.filter(answered_at=None, case__status=CaseStatus.CORRECTION)
+    if sent_only:
+        requests = requests.exclude(notice=None)
+    asking = set(requests.values_list("case", flat=True))
     return [Progress(c, case_selectors.running_state(c, now=now), c.pk in asking) for c in children]
 
 
@@ -118,6 +122,7 @@ def open_corrections(joint: JointCase) -> list[CorrectionRequest]:
     return list(
         joint.corrections.exclude(notice=None)
         .filter(answered_at=None)
+        .filter(Q(case=None) | Q(case__status=CaseStatus.CORRECTION))
         .select_related("case__department", "material_type")
     )
 
@@ -161,13 +166,19 @@ class StageRow:
         return self.application is None and self.refusal is None
 
 
-def project_stages(project: Project) -> list[StageRow]:
+def project_stages(project: Project, *, user) -> list[StageRow]:
+    """The project's stages, each with its latest application that `user` may see (a
+    department's staff see the stages their department works on)."""
     applications = {}
-    for joint in project.applications.exclude(
-        status__in=(JointStatus.NOT_ACCEPTED, JointStatus.WITHDRAWN)
-    ).prefetch_related(
-        Prefetch("cases", queryset=Case.objects.select_related("item_version").order_by("pk"))
-    ):
+    found = (
+        permissions.visible(user, project.applications.all())
+        .exclude(status__in=(JointStatus.NOT_ACCEPTED, JointStatus.WITHDRAWN))
+        .order_by("-submitted_at", "-pk")
+        .prefetch_related(
+            Prefetch("cases", queryset=Case.objects.select_related("item_version").order_by("pk"))
+        )
+    )
+    for joint in found:
         applications.setdefault(joint.stage_id, joint)
     return [
         StageRow(

@@ -282,9 +282,10 @@ def stage_refusal(
     *, theme: Theme, stage: ThemeStage | None, project: Project | None, applicant
 ) -> dict[str, list] | None:
     """Why this stage may not be applied for now, by field (None: it may). The first stage
-    opens a new project; a later one needs the applicant's project of the theme with every
-    item of the stage before it granted, and no other application of this stage under way
-    or granted."""
+    opens a new project, or is applied for again on a project where nothing holds it; a
+    later stage needs the applicant's project of the theme with every item of the stage
+    before it granted and issued; no stage is applied for while another application holds
+    it (under way, or every item granted)."""
     stages = list(theme.stages.all())
     if not stages:
         if stage is None and project is None:
@@ -292,33 +293,50 @@ def stage_refusal(
         return {"stage": [_("This theme has no stages.")]}
     if stage is None or stage.theme_id != theme.pk:
         return {"stage": [_("Choose the stage of the theme to apply for.")]}
-    if stage.order == stages[0].order:
-        return (
-            None if project is None else {"project": [_("The first stage starts a new project.")]}
-        )
     if project is None:
+        if stage.order == stages[0].order:
+            return None
         return {"project": [_("Choose the project this stage is for.")]}
     if project.theme_id != theme.pk or project.applicant_id != applicant.pk:
         return {"project": [_("This is not a project of this applicant under this theme.")]}
-    earlier = [s for s in stages if s.order < stage.order][-1]
-    previous = _stage_application(project, earlier)
-    if previous is None or not _all_granted(previous):
-        message = _("“%(stage)s” can be applied for once every item of “%(before)s” is granted.")
-        return {"stage": [message % {"stage": stage.name, "before": earlier.name}]}
+    if stage.order != stages[0].order:
+        earlier = [s for s in stages if s.order < stage.order][-1]
+        previous = _stage_application(project, earlier)
+        if previous is None or not _all_granted(previous):
+            message = _(
+                "“%(stage)s” can be applied for once every item of “%(before)s” is granted."
+            )
+            return {"stage": [message % {"stage": stage.name, "before": earlier.name}]}
     if _stage_application(project, stage) is not None:
         return {"stage": [_("This stage of the project has been applied for already.")]}
     return None
 
 
+# An application holds its stage while it is under way; once delivered, only if every
+# item was granted (after a refusal the stage may be applied for again).
+UNDER_WAY = frozenset(
+    {JointStatus.RECEIVED, JointStatus.CORRECTION, JointStatus.IN_REVIEW, JointStatus.DECIDED,
+     JointStatus.READY}
+)  # fmt: skip
+
+
 def _stage_application(project: Project, stage: ThemeStage) -> JointCase | None:
-    """The project's application for a stage that counts (not refused or withdrawn)."""
-    gone = (JointStatus.NOT_ACCEPTED, JointStatus.WITHDRAWN)
-    return project.applications.filter(stage=stage).exclude(status__in=gone).first()
+    """The project's application that holds a stage (the latest), if any."""
+    for joint in project.applications.filter(stage=stage).order_by("-submitted_at", "-pk"):
+        if joint.status in UNDER_WAY or (
+            joint.status == JointStatus.DELIVERED and _all_granted(joint)
+        ):
+            return joint
+    return None
 
 
 def _all_granted(joint: JointCase) -> bool:
+    """Every item granted and its result issued (a grant ended by termination is none)."""
+    if joint.status not in (JointStatus.READY, JointStatus.DELIVERED):
+        return False
+    issued = (CaseStatus.READY, CaseStatus.DELIVERED, CaseStatus.ARCHIVED)
     children = list(joint.cases.all())
-    return bool(children) and all(c.granted for c in children)
+    return bool(children) and all(c.granted and c.status in issued for c in children)
 
 
 # --- applying ---------------------------------------------------------------------------------
@@ -392,8 +410,7 @@ def theme_apply(
     if category is None and merge.versions:
         errors["theme"] = [_("No window handles this theme: its window category is not set.")]
     first_stage = stage is not None and project is None
-    project_name = project_name.strip()
-    if first_stage and not project_name:
+    if first_stage and not project_name.strip():
         errors["project_name"] = [_("Name the project.")]
     if not errors and not merge.versions:
         errors["answer"] = [_("No item of the theme applies to these answers.")]
@@ -551,7 +568,11 @@ def _record(
     reason: str = "",
     payload=None,
 ):
-    role = Role.WINDOW_CLERK if Performer.CLERK in acting else ""
+    role = (
+        Role.DEPARTMENT_HEAD if Performer.HEAD in acting
+        else Role.WINDOW_CLERK if Performer.CLERK in acting
+        else ""
+    )  # fmt: skip
     return audit.record(
         action=f"joint.{action}",
         obj=joint,
@@ -631,7 +652,7 @@ def accept(*, joint: JointCase, actor, channel: str = Channel.WINDOW) -> JointCa
             raise ValidationError(
                 {"materials": [_("Missing: %(name)s.") % {"name": t.name} for t in missing]}
             )
-        _open_cases(state, accepted_at=timezone.now(), actor=actor)
+        _open_cases(state, accepted_at=timezone.now(), actor=actor, channel=channel)
     return joint
 
 
@@ -642,8 +663,9 @@ def deem_accepted(*, joint: JointCase, now: dt.datetime | None = None) -> JointC
         clock = state.joint.acceptance_clock
         if clock.due_at is None or (now or timezone.now()) <= clock.due_at:
             raise ValidationError({"status": _("The acceptance period has not run out.")})
+        missing = missing_required(state.joint, plan_of(state.joint))
         _open_cases(state, accepted_at=state.joint.submitted_at, actor=None)
-        state.payload["deemed"] = True
+        state.payload.update(deemed=True, missing=[t.name for t in missing])
     return joint
 
 
@@ -666,14 +688,21 @@ def acceptances_due(*, now: dt.datetime | None = None):
     ).order_by("acceptance_clock__due_at", "pk")
 
 
-def _open_cases(state: _State, *, accepted_at: dt.datetime, actor) -> None:
+def _open_cases(
+    state: _State, *, accepted_at: dt.datetime, actor, channel: str = Channel.SYSTEM
+) -> None:
     locked = state.joint
     clocks.clock_stop(clock=locked.acceptance_clock, at=timezone.now())
     versions = plan_of(locked).versions
     shared = {**produced(versions), **current_set(locked)}
     children = [
         cases.open_joint_child(
-            joint=locked, version=v, shared=shared, actor=actor, accepted_at=accepted_at
+            joint=locked,
+            version=v,
+            shared=shared,
+            actor=actor,
+            accepted_at=accepted_at,
+            channel=channel,
         )
         for v in versions
     ]
@@ -766,7 +795,7 @@ def send_corrections(*, joint: JointCase, actor, channel: str = Channel.WINDOW) 
     with _step(joint, "send_corrections", actor=actor, channel=channel) as state:
         asked = state.joint.corrections.filter(notice=None, case__status=CaseStatus.CORRECTION)
         if not asked.exists():
-            raise ValidationError({"items": _("No department has asked for corrections.")})
+            raise ValidationError({"status": _("No department has asked for corrections.")})
         clocks.clock_pause(
             clock=state.joint.joint_clock,
             kind=PauseKind.CORRECTION,
@@ -864,8 +893,9 @@ def resubmit(
 def child_stepped(*, case: Case, action: str, actor, payload: Mapping[str, Any]) -> None:
     """A department took `action` on its case of the application (inside that step's
     transaction, the application row locked first): a correction request is gathered for
-    the combined notice; a refusal stops the other items when the theme says one must;
-    once every case is decided the results are issued together."""
+    the combined notice; a refusal (or a termination) stops the items that cannot stand
+    without it — all of them when the theme says so, else those needing a licence it was
+    to issue; once every case is decided the results are issued together."""
     joint = _lock(JointCase(pk=case.joint_id))
     if action == "ask_correction":
         now = timezone.now()
@@ -881,18 +911,57 @@ def child_stepped(*, case: Case, action: str, actor, payload: Mapping[str, Any])
             for i in payload.get("items", ())
         )
         return
-    if action == "deny" and joint.theme.denial_blocks_all:
-        reason = _(
-            "“%(item)s” was refused, and this theme's items are granted together or not at all."
-        ) % {"item": case.item_version.name}
-        for other in joint.cases.exclude(pk=case.pk).filter(
-            status__in=CASE_OPEN_STATES | {CaseStatus.APPROVED}
-        ):
-            cases.terminate(
-                case=other, actor=None, reason=str(reason), channel=Channel.SYSTEM, by_theme=True
-            )
+    if action in ("deny", "terminate"):
+        _stop_dependents(joint, case)
+        _release_corrections(joint)
     if action in ("approve", "deny", "terminate", "record_fee", "supply_tolerated"):
         _settle(joint)
+
+
+def _stop_dependents(joint: JointCase, ended: Case) -> None:
+    """The cases that cannot stand without `ended` (every other one when the theme grants
+    its items together or not at all; else those whose material its licence was to be)
+    are terminated, with the reason."""
+    others = joint.cases.exclude(pk=ended.pk).filter(
+        status__in=CASE_OPEN_STATES | {CaseStatus.APPROVED}
+    )
+    if joint.theme.denial_blocks_all:
+        reason = _(
+            "“%(item)s” was not granted, and this theme's items are granted together or not at all."
+        ) % {"item": ended.item_version.name}
+    else:
+        needed = set(licence_selectors.replaced_by_items([ended.item_version.item_id]))
+        others = others.filter(item_version__materials__material_type__in=needed).distinct()
+        reason = _("It needs the licence that “%(item)s” was to issue, which was not granted.") % {
+            "item": ended.item_version.name
+        }
+    for other in others:
+        cases.terminate(
+            case=other, actor=None, reason=str(reason), channel=Channel.SYSTEM, by_theme=True
+        )
+
+
+def _release_corrections(joint: JointCase) -> None:
+    """An application waiting for corrections that no remaining case asks for any more (the
+    cases that asked were ended) goes back to review, and its clock runs again."""
+    if joint.status != JointStatus.CORRECTION or joint.accepted_at is None:
+        return
+    awaited = joint.corrections.exclude(notice=None).filter(
+        answered_at=None, case__status=CaseStatus.CORRECTION
+    )
+    if awaited.exists():
+        return
+    clocks.clock_resume(clock=joint.joint_clock)
+    joint.status = JointStatus.IN_REVIEW
+    joint.save(update_fields=["status"])
+    _record(
+        joint,
+        action="corrections_void",
+        actor=None,
+        channel=Channel.SYSTEM,
+        from_state=JointStatus.CORRECTION,
+        reason=str(_("The cases that asked for corrections have ended.")),
+    )
 
 
 def _settle(joint: JointCase) -> None:
@@ -906,10 +975,7 @@ def _settle(joint: JointCase) -> None:
         return
     now, from_state, fields = timezone.now(), joint.status, {"status"}
     if joint.decided_at is None:
-        clock = joint.joint_clock
-        if clock.status == clock.Status.PAUSED:
-            clocks.clock_resume(clock=clock, at=now)
-        clocks.clock_stop(clock=clock, at=now)
+        clocks.clock_stop(clock=joint.joint_clock, at=now)  # a pause ends with it
         joint.decided_at = now
         fields.add("decided_at")
     granted = [c for c in children if c.status == CaseStatus.APPROVED]
@@ -921,8 +987,11 @@ def _settle(joint: JointCase) -> None:
         joint.status = JointStatus.DECIDED
         payload["waiting"] = [c.number for c in waiting]
     else:
+        decided = [c for c in children if c.status in (CaseStatus.APPROVED, CaseStatus.DENIED)]
         for child in granted:
             cases.produce(case=child, actor=None, channel=Channel.SYSTEM, by_theme=True)
+        for child in decided:  # the results go out together: their delivery time starts
+            cases.start_joint_delivery(case=child, at=now)
         joint.status, joint.issued_at = JointStatus.READY, now
         fields.add("issued_at")
         payload["issued"] = [c.number for c in granted]
@@ -1020,7 +1089,8 @@ def extend(
 
 def withdraw(*, joint: JointCase, actor, reason: str, channel: str = Channel.ONLINE) -> JointCase:
     """The applicant withdraws the whole application: every case still under way is
-    withdrawn, and a granted one whose result is not made yet ends with it."""
+    withdrawn, a granted one whose result is not made yet ends with it, and a refusal
+    already decided is served electronically (the applicant finds it in 我的空间)."""
     with _step(joint, "withdraw", actor=actor, channel=channel, reason=reason) as state:
         locked, now = state.joint, timezone.now()
         for child in locked.cases.filter(status__in=CASE_OPEN_STATES):
@@ -1029,6 +1099,11 @@ def withdraw(*, joint: JointCase, actor, reason: str, channel: str = Channel.ONL
             cases.terminate(
                 case=child, actor=None, reason=reason, channel=Channel.SYSTEM, by_theme=True
             )
+        for child in locked.cases.filter(status=CaseStatus.DENIED):
+            cases.deliver(
+                case=child, actor=None, method=DeliveryMethod.ELECTRONIC,
+                channel=Channel.SYSTEM, by_theme=True,
+            )  # fmt: skip
         for clock in (locked.acceptance_clock, locked.joint_clock):
             if clock is not None and clock.status != clock.Status.STOPPED:
                 clocks.clock_stop(clock=clock, at=max(now, clock.started_at))

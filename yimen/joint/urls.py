@@ -13,5 +13,5 @@ urlpatterns = [
     path("<str:number>/", views.application, name="case"),
     path("<str:number>/documents/<slug:code>/", views.document_pdf, name="document"),
     path("<str:number>/materials/<int:pk>/", views.material_file, name="material"),
-    path("<str:number>/<slug:action>/", views.act, name="act"),
+    path("<str:number>/act/<slug:action>/", views.act, name="act"),
 ]

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yimen.cases import pdf
 from yimen.cases.choices import Performer
+from yimen.cases.permissions import visible_cases
 from yimen.catalog.choices import Target
 from yimen.catalog.selectors import answers_given, theme_plan, theme_with_items, themes_in_force
 from yimen.common.choices import Channel
@@ -242,7 +243,8 @@ def _render_application(request, joint, *, bound=None, status=200):
         entries.append(_entry(*bound))
     merge = plan(joint)
     current = services.current_set(joint)
-    data = dict(joint.form_data or {})
+    readable = permissions.readable_form_keys(request.user, joint)
+    data = {k: v for k, v in (joint.form_data or {}).items() if readable is None or k in readable}
     form_rows = [
         (m.field.label, _display(data.pop(m.field.key)))
         for m in merge.fields
@@ -254,11 +256,18 @@ def _render_application(request, joint, *, bound=None, status=200):
     context = {
         "joint": joint,
         "state": selectors.running_state(joint),
-        "rows": selectors.progress(joint),
+        "rows": selectors.progress(
+            joint, sent_only=not permissions.sees_internal(request.user, joint)
+        ),
+        "openable": set(  # the cases the user may open (a department its own)
+            visible_cases(request.user, joint.cases.all()).values_list("pk", flat=True)
+        ),
         "set_rows": [(m, current.get(m.material_type.pk), needed_by(m)) for m in merge.materials],
         "merge": merge,
         "form_rows": form_rows,
-        "pending": [] if is_applicant else selectors.pending_corrections(joint),
+        "pending": selectors.pending_corrections(joint)
+        if permissions.sees_internal(request.user, joint)
+        else [],
         "open_corrections": selectors.open_corrections(joint),
         "documents": list(joint.documents.all()),
         "history": _history(joint),
@@ -406,7 +415,7 @@ def project(request, public_id):
             "may_apply": row.may_apply,
             "refusal": [m for messages_ in (row.refusal or {}).values() for m in messages_],
         }
-        for row in selectors.project_stages(found)
+        for row in selectors.project_stages(found, user=request.user)
     ]
     context = {
         "project": found,

@@ -23,6 +23,7 @@ from django.db.models import prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -325,8 +326,11 @@ class ApplicationDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer)
     answers = JointAnswerSerializer(
         many=True, help_text=_("The scenario answers given (办事情形).")
     )
-    form = serializers.JSONField(
-        source="form_data", help_text=_("The one form, by field-dictionary key.")
+    form = serializers.SerializerMethodField(
+        help_text=_(
+            "The one form, by field-dictionary key (a department's staff read the fields of "
+            "their own items)."
+        )
     )
     delivery_method = enum(DeliveryMethod, allow_null=True)
     materials = serializers.SerializerMethodField()
@@ -440,13 +444,23 @@ class ApplicationDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer)
                 "granted": p.case.granted,
                 "waiting_correction": p.waiting_correction,
             }
-            for p in selectors.progress(joint)
+            for p in selectors.progress(
+                joint, sent_only=not permissions.sees_internal(self.context["request"].user, joint)
+            )
         ]
         return JointChildCaseSerializer(rows, many=True).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_form(self, joint) -> dict:
+        readable = permissions.readable_form_keys(self.context["request"].user, joint)
+        data = joint.form_data or {}
+        return {k: v for k, v in data.items() if readable is None or k in readable}
 
     @extend_schema_field(JointCorrectionSerializer(many=True))
     def get_corrections(self, joint) -> list[dict]:
         requests = joint.corrections.select_related("case__department", "material_type", "notice")
+        if not permissions.sees_internal(self.context["request"].user, joint):
+            requests = requests.exclude(notice=None)  # the applicant sees what was sent
         rows = [
             {
                 "case": r.case.number if r.case_id else None,
@@ -519,6 +533,9 @@ class SetFilesSerializer(serializers.Serializer):
         codes = {name.partition(".")[2] for name in [*files, *reused]}
         types = {t.code: t for t in MaterialType.objects.filter(code__in=codes)}
         uploads, self.upload_names, errors = [], [], {}
+        for name in data:
+            if name.startswith("material.") and name not in files:
+                errors[name] = [_("Send a file in this part.")]
         for name in files:
             head, _dot, code = name.partition(".")
             if head != "material" or code not in types:
@@ -618,12 +635,13 @@ class FormDataField(serializers.JSONField):
 def submitter(user, *, named: Applicant | None, channel: str) -> tuple[Applicant, str]:
     """(applicant, channel) of an application. A window clerk applies at the window for the
     applicant they name (the service checks that their windows take the theme); anyone else
-    applies for themselves from the channel they say."""
-    if has_role(user, Role.WINDOW_CLERK):
+    applies for themselves from the channel they say (a clerk too: no one accepts their
+    own application at a window)."""
+    own = getattr(user, "applicant", None)
+    if has_role(user, Role.WINDOW_CLERK) and not (own is not None and named in (None, own)):
         if named is None:
             raise DjangoValidationError({"applicant": _("Name the applicant you apply for.")})
         return named, Channel.WINDOW
-    own = getattr(user, "applicant", None)
     if own is None:
         raise PermissionDenied(_("Only applicants and window clerks apply for a theme."))
     if named is not None and named.pk != own.pk:
@@ -894,7 +912,7 @@ class ProjectDetailSerializer(ProjectRowSerializer):
     @extend_schema_field(ProjectStageSerializer(many=True))
     def get_stages(self, project) -> list[dict]:
         rows = []
-        for row in selectors.project_stages(project):
+        for row in selectors.project_stages(project, user=self.context["request"].user):
             application = row.application
             if application is not None:
                 children = list(application.cases.all())

@@ -173,7 +173,7 @@ class ApplicationListView(ApplicationAccessMixin, generics.ListAPIView):
         if key and (
             done := JointCase.objects.filter(submitted_by=user, idempotency_key=key).first()
         ):
-            return self.detail(done)
+            return self.detail(done, reload=False)
         form = s.ThemeApplySerializer(data=request.data, context={"request": request})
         if not form.is_valid():
             raise serializers.ValidationError(flat_errors(form.errors))
@@ -196,7 +196,7 @@ class ApplicationListView(ApplicationAccessMixin, generics.ListAPIView):
         except DjangoValidationError as exc:
             raise form.service_errors(exc) from exc
         if not hasattr(joint, "written_events"):  # the same key won a race: that application
-            return self.detail(joint)
+            return self.detail(joint, reload=False)
         return self.detail(joint, status.HTTP_201_CREATED)
 
 
