@@ -109,6 +109,7 @@ def test_a_refused_transfer_puts_the_cursor_on_the_field_to_put_right(page, logi
     page.goto(reverse("window:panel"))
     page.keyboard.press("n")
     page.locator("#ticket-number").wait_for()
+    page.wait_for_load_state()  # the keys work once the page's script has run
     # When the clerk sends it to the firms' queue without a reason
     page.keyboard.press("t")
     page.locator("#transfer form button[type=submit]").click()

@@ -24,6 +24,8 @@ from yimen.joint import selectors, services
 from yimen.joint.choices import JointDocumentKind, JointStatus
 from yimen.joint.models import CorrectionRequest, JointCase, Project
 from yimen.licences.models import Licence
+from yimen.org.choices import Role
+from yimen.org.models import Membership
 
 S = JointStatus
 C = CaseStatus
@@ -72,6 +74,13 @@ def test_every_demo_theme_has_its_window_category(demo, db):
     assert windows["start-business"] == "enterprise"
     assert windows["construction-project"] == "construction"
     assert None not in windows.values()
+    # and some demo clerk serves each of them
+    served = set(
+        Membership.objects.filter(role=Role.WINDOW_CLERK).values_list(
+            "window__categories__code", flat=True
+        )
+    )
+    assert set(windows.values()) <= served
 
 
 def test_every_story_was_loaded_once(joints):

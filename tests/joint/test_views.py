@@ -847,3 +847,26 @@ def test_staff_see_a_department_request_before_it_is_sent(scene):
     assert [r.problem for r in response.context["pending"]] == ["身份证明不清晰"]
     progress = text(response).split('id="progress"')[1].split("</table>")[0]
     assert "awaiting corrections" in progress
+
+
+def test_the_results_list_every_decision_and_the_licences_issued_together(scene):
+    from yimen.accounts.choices import ApplicantKind
+
+    licence_type = LicenceTypeFactory(
+        holder_kind=ApplicantKind.ENTERPRISE,
+        issuing_items=[scene.versions[A].item],
+        fields=["company_name"],
+    )
+    joint = scene.accepted()
+    for case in joint.cases.order_by("pk"):
+        scene.grant(case)
+    joint.refresh_from_db()
+
+    response = signed_in(scene.applicant.user).get(page(joint))
+
+    results = text(response).split('id="results"')[1].split("</table>")[0]
+    assert [r.case.item_version.name for r in response.context["results"]] == [
+        "设立登记", "印章备案", "社保登记",
+    ]  # fmt: skip
+    assert licence_type.name in results
+    assert results.count("Decision to grant the licence") == 3

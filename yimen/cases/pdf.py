@@ -366,14 +366,20 @@ def _blocks(document: CaseDocument) -> list[tuple[str, str]]:
         addressee = []
     else:
         addressee = [("to", f"{c.get('applicant', '')}：")]
+    # A joint application's papers name its theme, and its project's code if it has one.
+    joint = bool(c.get("joint"))
+    if not joint:
+        code = [("field", f"事项编码：{c.get('item_code', '')}")]
+    else:
+        code = [("field", f"项目代码：{c['item_code']}")] if c.get("item_code") else []
     return [
         ("title", title),
         ("number", f"文书编号：{c.get('number') or c.get('case_number', '')}"),
-        ("field", f"办件编号：{c.get('case_number', '')}"),
+        ("field", f"{'申请编号' if joint else '办件编号'}：{c.get('case_number', '')}"),
         ("field", f"申请人：{c.get('applicant', '')}"),
         ("field", f"{_identifier_label(c)}：{c.get('applicant_identifier', '')}"),
         ("field", f"申请事项：{c.get('item', '')}"),
-        ("field", f"事项编码：{c.get('item_code', '')}"),
+        *code,
         ("field", f"申请日期：{date_text(c.get('submitted_at'))}"),
         ("rule", ""),
         *addressee,

@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimen.accounts.selectors import applicant_by_identifier
-from yimen.catalog.models import FormField, Material
+from yimen.catalog.choices import FieldType
+from yimen.catalog.models import FieldDefinition, FormField, Material
 from yimen.common.audit import object_label
 from yimen.common.choices import Channel
 from yimen.common.clock import ClockState
 from yimen.common.clocks import clock_state
+from yimen.common.masking import mask_citizen_id, mask_phone
 from yimen.common.models import AuditEvent, Clock
 from yimen.hall import selectors as hall_selectors
 
@@ -296,21 +298,43 @@ def timeline(case: Case) -> list[Event]:
 
 
 def form_rows(case: Case) -> list[tuple[str, Any]]:
-    """The application form as (label, value) pairs, labelled by the pinned guide; values the
-    guide no longer names come last under their key."""
-    data = dict(case.form_data or {})
-    rows = []
-    for form_field in case.item_version.form_fields.all():
-        key = form_field.field.key
-        if key in data:
-            rows.append((form_field.field.label, _display(data.pop(key))))
+    """The application form as (label, value) pairs, labelled by the pinned guide."""
+    return labelled_form(case.form_data, [ff.field for ff in case.item_version.form_fields.all()])
+
+
+# Identifiers and phone numbers are shown masked (DOMAIN §2), to the applicant too.
+MASKS = {FieldType.CITIZEN_ID: mask_citizen_id, FieldType.MOBILE: mask_phone}
+
+
+def labelled_form(data: dict | None, fields) -> list[tuple[str, Any]]:
+    """Form values as (label, value) pairs in the order of `fields` (dictionary entries);
+    a value no field names is labelled from the dictionary, else by its key, and comes
+    last."""
+    data = dict(data or {})
+    known = {f.key: f for f in fields}
+    if others := [key for key in data if key not in known]:
+        known.update({f.key: f for f in FieldDefinition.objects.filter(key__in=others)})
+    rows = [
+        (field.label, _display(data.pop(key), field)) for key, field in known.items() if key in data
+    ]
     rows.extend((key, _display(value)) for key, value in data.items())
     return rows
 
 
-def _display(value) -> Any:
+def masked_form(data: dict | None) -> dict:
+    """Form values by key as the API shows them: identifiers and phone numbers masked."""
+    data = dict(data or {})
+    masked = FieldDefinition.objects.filter(key__in=list(data), datatype__in=list(MASKS))
+    for field in masked:
+        data[field.key] = MASKS[field.datatype](str(data[field.key]))
+    return data
+
+
+def _display(value, field=None) -> Any:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
+    if field is not None and (mask := MASKS.get(field.datatype)):
+        return mask(str(value))
     return value

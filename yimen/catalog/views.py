@@ -12,6 +12,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from yimen.joint import selectors as joint_selectors
+
 from . import quality
 from .choices import Node, ThemeCategory, VersionStatus
 from .forms import TAG_GROUPS, TAGS, TARGETS, ItemFilterForm
@@ -136,7 +138,13 @@ def theme(request, code):
             answers = answers_given(theme, request.GET.getlist("answer"))
         except ValidationError as exc:
             errors = exc.messages
-    plan = theme_plan(theme, answers)
+    # As applications ask it: not what the theme's items issue themselves, a staged theme
+    # stage by stage (its figures the sum of its stages; its lists each thing once).
+    merged = theme_plan(theme, answers)
+    plan = joint_selectors.as_applied(merged)
+    listed = joint_selectors.application_merge(
+        merged.whole, staged=any(s.stage for s in merged.stages)
+    )
     questions = list(theme.questions.all())
     for question in questions:
         for option in question.options.all():
@@ -150,6 +158,7 @@ def theme(request, code):
     context = {
         "theme": theme,
         "plan": plan,
+        "listed": listed,
         "staged": any(stage.stage for stage in plan.stages),
         "questions": questions,
         "answered": answers is not None,

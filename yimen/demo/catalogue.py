@@ -1876,7 +1876,7 @@ THEMES = [
         "name": "水电气电视联办",
         "category": ThemeCategory.JOINT,
         "target": Target.BOTH,
-        "window": "other",
+        "window": "personal",  # residents apply at the personal windows
         "description": "用水、用电、用气、有线电视报装一表申请、并联办理，免费接入，结果统一告知。",
         "promised_limit": 5,
         "items": ["water-connection", "power-connection", "gas-connection", "cable-connection"],

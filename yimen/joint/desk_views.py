@@ -31,6 +31,7 @@ from yimen.cases import queues
 from yimen.cases import selectors as case_selectors
 from yimen.cases.desk_views import render_console
 from yimen.cases.forms import reuse_label
+from yimen.catalog.choices import Target
 from yimen.catalog.models import Theme
 from yimen.catalog.selectors import (
     Merge,
@@ -355,9 +356,11 @@ def apply_form(request, code, public_id):
     refusal = services.stage_refusal(theme=theme, stage=stage, project=project, applicant=applicant)
     opens_project = stage is not None and stage.pk == stages[0].pk and project is None
 
+    if not Target(theme.target).serves(applicant.kind):
+        problems = [*problems, gettext("This theme is not for this kind of applicant.")]
     status = 200
     form = None
-    if answered and merge.versions:
+    if answered and merge.versions and not refusal and not problems:
         form = WindowApplyForm(
             request.POST if posted else None,
             request.FILES if posted else None,

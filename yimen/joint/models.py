@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yimen.cases.choices import DeliveryMethod
 from yimen.common.choices import Channel, Rating
 
 from .choices import JointDocumentKind, JointStatus
@@ -164,7 +165,9 @@ class JointCase(models.Model):
     )
     decided_at = models.DateTimeField(_("all decided at"), null=True, blank=True)
     issued_at = models.DateTimeField(_("results issued at"), null=True, blank=True)
-    delivery_method = models.CharField(_("delivery"), max_length=16, blank=True)
+    delivery_method = models.CharField(
+        _("delivery"), max_length=16, choices=DeliveryMethod.choices, blank=True
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

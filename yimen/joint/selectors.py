@@ -10,11 +10,13 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from yimen.cases import selectors as case_selectors
 from yimen.cases.choices import OPEN_STATES as CASE_OPEN_STATES
-from yimen.cases.choices import CaseStatus
-from yimen.cases.models import Case
+from yimen.cases.choices import CaseStatus, DocumentKind
+from yimen.cases.models import Case, CaseDocument
 from yimen.catalog.models import Theme, ThemeStage
 from yimen.catalog.selectors import (
     Merge,
+    StagePlan,
+    ThemePlan,
     guides_in_force,
     theme_plan,
     themes_in_force,
@@ -24,12 +26,13 @@ from yimen.common.audit import object_label
 from yimen.common.clock import ClockState
 from yimen.common.clocks import clock_state
 from yimen.common.models import AuditEvent, Clock
+from yimen.licences import selectors as licence_selectors
 from yimen.org.roles import window_categories_for
 
 from . import permissions
 from .choices import JointStatus
 from .models import CorrectionRequest, JointCase, Project
-from .services import stage_refusal
+from .services import application_merge, stage_refusal
 
 
 def _page_queryset() -> QuerySet[JointCase]:
@@ -100,6 +103,33 @@ def progress(
         requests = requests.exclude(notice=None)
     asking = set(requests.values_list("case", flat=True))
     return [Progress(c, case_selectors.running_state(c, now=now), c.pk in asking) for c in children]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one case of the application came to: its decision (准予 / 不予 / 终止 notice)
+    and the licences it issued."""
+
+    case: Case
+    decision: CaseDocument | None
+    licences: list
+
+
+def results(joint: JointCase) -> list[Result]:
+    """The results of the application's cases that have one, in the cases' order."""
+    children = list(joint.cases.select_related("item_version", "department").order_by("pk"))
+    kinds = (DocumentKind.APPROVAL, DocumentKind.DENIAL, DocumentKind.TERMINATION)
+    decisions = {
+        d.case_id: d
+        for d in CaseDocument.objects.filter(case__joint=joint, kind__in=kinds).order_by(
+            "issued_at", "pk"
+        )
+    }
+    licences: dict[int, list] = {}
+    for licence in licence_selectors.issued_for_cases(children):
+        licences.setdefault(licence.case_id, []).append(licence)
+    rows = [Result(c, decisions.get(c.pk), licences.get(c.pk, [])) for c in children]
+    return [r for r in rows if r.decision is not None or r.licences]
 
 
 def history_events(joint: JointCase) -> QuerySet[AuditEvent]:
@@ -205,6 +235,26 @@ class Reduction:
     merge: Merge
 
 
+def as_applied(plan: ThemePlan) -> ThemePlan:
+    """The theme's plan as its applications ask it (services.application_merge: not the
+    materials the theme's own items issue, nor a project's name and code at each stage).
+    A staged theme is applied for stage by stage: its whole is the sum of its stages."""
+    staged = any(s.stage for s in plan.stages)
+    stages = [
+        StagePlan(s.stage, s.theme_items, application_merge(s.merge, staged=staged))
+        for s in plan.stages
+    ]
+    if staged:
+        whole = Merge(
+            [v for s in stages for v in s.merge.versions],
+            [m for s in stages for m in s.merge.materials],
+            [f for s in stages for f in s.merge.fields],
+        )
+    else:
+        whole = stages[0].merge if stages else application_merge(plan.whole, staged=False)
+    return ThemePlan(plan.theme_items, stages, whole, plan.guides)
+
+
 def reductions() -> list[Reduction]:
     """Every theme in force, stage by stage (a theme without stages as one), every item
     counted (as an applicant who needs them all would be asked)."""
@@ -212,7 +262,7 @@ def reductions() -> list[Reduction]:
     guides = guides_in_force(ti.item_id for t in themes for ti in t.theme_items.all())
     rows = []
     for theme in themes:
-        plan = theme_plan(theme, guides=guides)
+        plan = as_applied(theme_plan(theme, guides=guides))
         rows += [Reduction(theme, s.stage, s.merge) for s in plan.stages]
     return rows
 

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from yimen.cases import pdf
+from yimen.cases import selectors as case_selectors
 from yimen.cases.choices import Performer
 from yimen.cases.permissions import visible_cases
 from yimen.catalog.choices import Target
@@ -225,14 +226,6 @@ def _history(joint):
     return rows
 
 
-def _display(value):
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return value
-
-
 def _render_application(request, joint, *, bound=None, status=200):
     """The page; `bound` is the (action, form) that failed, shown with its errors."""
     entries = []
@@ -245,12 +238,7 @@ def _render_application(request, joint, *, bound=None, status=200):
     current = services.current_set(joint)
     readable = permissions.readable_form_keys(request.user, joint)
     data = {k: v for k, v in (joint.form_data or {}).items() if readable is None or k in readable}
-    form_rows = [
-        (m.field.label, _display(data.pop(m.field.key)))
-        for m in merge.fields
-        if m.field.key in data
-    ]
-    form_rows += [(key, _display(value)) for key, value in data.items()]
+    form_rows = case_selectors.labelled_form(data, [m.field for m in merge.fields])
     acting = permissions.performers(request.user, joint)
     is_applicant = Performer.APPLICANT in acting
     context = {
@@ -259,6 +247,7 @@ def _render_application(request, joint, *, bound=None, status=200):
         "rows": selectors.progress(
             joint, sent_only=not permissions.sees_internal(request.user, joint)
         ),
+        "results": selectors.results(joint),
         "openable": set(  # the cases the user may open (a department its own)
             visible_cases(request.user, joint.cases.all()).values_list("pk", flat=True)
         ),

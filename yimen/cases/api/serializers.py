@@ -14,6 +14,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -43,6 +44,7 @@ from ..selectors import (
     event_label,
     history_events,
     is_ticket_event,
+    masked_form,
     running_clock_field,
     running_state,
 )
@@ -377,7 +379,9 @@ class CaseDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer):
         help_text=_("What is left on the running clock, in its unit (negative when overdue).")
     )
     clocks = serializers.SerializerMethodField()
-    form = serializers.JSONField(source="form_data", help_text=_("The application form."))
+    form = serializers.SerializerMethodField(
+        help_text=_("The application form (identifiers and phone numbers masked).")
+    )
     delivery_method = enum(DeliveryMethod, allow_null=True)
     materials = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
@@ -439,6 +443,10 @@ class CaseDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer):
         return CaseStepSerializer(
             {"index": case.review_step, "name": step.name, "role": step.role}
         ).data
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_form(self, case) -> dict:
+        return masked_form(case.form_data)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_remaining(self, case) -> int | None:

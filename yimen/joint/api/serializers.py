@@ -29,6 +29,7 @@ from rest_framework import serializers
 
 from yimen.accounts.api.serializers import ApplicantSerializer
 from yimen.accounts.models import Applicant
+from yimen.cases import selectors as case_selectors
 from yimen.cases.api import serializers as cases_api
 from yimen.cases.api.serializers import enum as case_enum
 from yimen.cases.choices import CaseStatus, DeliveryMethod, Performer
@@ -453,7 +454,7 @@ class ApplicationDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer)
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_form(self, joint) -> dict:
         readable = permissions.readable_form_keys(self.context["request"].user, joint)
-        data = joint.form_data or {}
+        data = case_selectors.masked_form(joint.form_data)
         return {k: v for k, v in data.items() if readable is None or k in readable}
 
     @extend_schema_field(JointCorrectionSerializer(many=True))

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted at')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='all decided at')),
                 ('issued_at', models.DateTimeField(blank=True, null=True, verbose_name='results issued at')),
-                ('delivery_method', models.CharField(blank=True, max_length=16, verbose_name='delivery')),
+                ('delivery_method', models.CharField(blank=True, choices=[('window', 'Collected at the window'), ('post', 'By post (EMS)'), ('electronic', 'Electronically')], max_length=16, verbose_name='delivery')),
                 ('tracking_number', models.CharField(blank=True, max_length=64, verbose_name='tracking number')),
                 ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered at')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
