@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from yimen.accounts.permissions import can_look_up_applicants
 from yimen.admin_site import can_use_admin_site
 from yimen.hall.permissions import reads_statistics
+from yimen.hotline import permissions as hotline
 from yimen.org.choices import Role
 from yimen.org.roles import has_role, is_staff_member
 
@@ -63,6 +64,8 @@ ENTRIES = [
     ),
     NavEntry(_("All cases"), "desk:all", lambda user: has_role(user, Role.SUPERVISOR)),
     NavEntry(_("Hall statistics"), "window:stats", reads_statistics),
+    NavEntry(_("Knowledge base"), "hotline:knowledge", hotline.may_search),
+    NavEntry(_("Knowledge review"), "hotline:review", hotline.is_knowledge_reviewer),
     NavEntry(_("API documentation"), "api-docs", is_staff_member),
     NavEntry(_("Administration"), "admin:index", can_use_admin_site),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "yimen.cases",
     "yimen.licences",
     "yimen.joint",
+    "yimen.hotline",
     "yimen.demo",
 ]
 

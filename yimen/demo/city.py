@@ -75,6 +75,8 @@ DEPARTMENTS = [
     ("gas", "佛山市燃气集团股份有限公司", "佛山燃气", "440600", None),
     ("cable", "广东省广播电视网络股份有限公司佛山分公司", "广电网络佛山分公司", "440600", None),
     ("bank", "佛山农村商业银行股份有限公司", "佛山农商银行", "440600", None),
+    # Added for the 12345 hotline's taxonomy (school places are among the most asked).
+    ("education", "佛山市教育局", "市教育局", "440600", None),
 ]
 
 # (code, name, queue prefix)

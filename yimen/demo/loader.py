@@ -47,6 +47,7 @@ from yimen.org.models import Department, Hall, Membership, Region, Window, Windo
 from . import cases as demo_cases
 from . import catalogue, city
 from . import hall as demo_hall
+from . import hotline as demo_hotline
 from . import joint as demo_joint
 from . import licences as demo_licences
 
@@ -589,6 +590,28 @@ def load_hall(report: Report) -> None:
             report.add(labels[what], n)
 
 
+def load_hotline(report: Report) -> None:
+    """The 12345 hotline's taxonomy (each leaf with its default unit), its deadline rules and
+    the knowledge base (yimen.demo.hotline): written by the demo agent, reviewed by the demo
+    system admin, through the hotline's services."""
+    keys = {unit for _c, _n, _p, unit, _o in demo_hotline.taxonomy_rows() if unit}
+    keys |= {article["department"] for article in demo_hotline.ARTICLES}
+    departments = {key: Department.objects.get(uscc=department_uscc(key)) for key in keys}
+    created = demo_hotline.load(
+        departments=departments,
+        agent=User.objects.get(username="agent"),
+        reviewer=User.objects.get(username="admin"),
+    )
+    labels = {
+        "categories": _("hotline categories"),
+        "deadline_rules": _("hotline deadline rules"),
+        "articles": _("knowledge articles"),
+    }
+    for what, n in created.items():
+        if n:
+            report.add(labels[what], n)
+
+
 STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("regions", load_regions),
     ("window categories", load_window_categories),
@@ -604,6 +627,7 @@ STEPS: list[tuple[str, Callable[[Report], None]]] = [
     ("cases", load_cases),
     ("joint applications", load_joint),
     ("hall", load_hall),
+    ("12345 hotline", load_hotline),
 ]
 
 
