@@ -84,3 +84,37 @@ class ViewOnlyAdmin(RoleAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def reason_page(
+    modeladmin,
+    request,
+    *,
+    rows,
+    form,
+    action: str,
+    title,
+    explanation,
+    button,
+    return_url: str = "",
+):
+    """The page an admin action shows to ask for its reason (or note) before it is taken on
+    the selected rows (`rows`: (pk, label) pairs)."""
+    from django.contrib.admin import helpers
+    from django.template.response import TemplateResponse
+
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "explanation": explanation,
+        "button": button,
+        "opts": modeladmin.opts,
+        "rows": rows,
+        "form": form,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "return_url": return_url,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/action_with_reason.html", context)

@@ -72,8 +72,15 @@ class WindowCategoryFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"category-{n}")
     name = factory.Sequence(lambda n: f"Category {n}")
-    queue_prefix = factory.Sequence(lambda n: QUEUE_LETTERS[n % len(QUEUE_LETTERS)])
+    queue_prefix = factory.LazyFunction(lambda: _free_queue_letter())
     order = factory.Sequence(lambda n: n)
+
+
+def _free_queue_letter() -> str:
+    """A queue letter no category has yet, from the end of the alphabet: tests that name
+    their letters use the first ones (A, B, C, D)."""
+    used = set(WindowCategory.objects.values_list("queue_prefix", flat=True))
+    return next((letter for letter in reversed(QUEUE_LETTERS) if letter not in used), "Z")
 
 
 class HallFactory(factory.django.DjangoModelFactory):

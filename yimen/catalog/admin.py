@@ -26,14 +26,13 @@ from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from yimen.admin_site import RoleAdmin
+from yimen.admin_site import RoleAdmin, reason_page
 from yimen.common import audit, writes
 from yimen.common.admin_audit import AuditedModelAdmin
 from yimen.common.choices import Channel
@@ -663,19 +662,24 @@ class ItemVersionAdmin(CatalogueAdmin, admin.ModelAdmin):
                 _("%(version)s is withdrawn."),
             )
             return self._back(request)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Withdraw items"),
-            "opts": self.opts,
-            "versions": queryset.select_related("item"),
-            "form": form,
-            "action": "withdraw_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "return_url": request.POST.get("_return", ""),
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/catalog/itemversion/withdraw.html", context)
+        rows = [
+            (v.pk, f"{v} ({v.item.implementation_code}, {v.get_status_display()})")
+            for v in queryset.select_related("item")
+        ]
+        return reason_page(
+            self,
+            request,
+            rows=rows,
+            form=form,
+            action="withdraw_selected",
+            title=_("Withdraw items"),
+            explanation=_(
+                "Withdrawn items are no longer offered. Cases already applied for keep the "
+                "version they were applied under."
+            ),
+            button=_("Withdraw"),
+            return_url=request.POST.get("_return", ""),
+        )
 
 
 class WithdrawForm(forms.Form):

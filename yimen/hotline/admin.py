@@ -18,7 +18,6 @@ from io import BytesIO
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import construct_instance
 from django.http import HttpResponse
@@ -30,7 +29,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from yimen.admin_site import RoleAdmin, ViewOnlyAdmin
+from yimen.admin_site import RoleAdmin, ViewOnlyAdmin, reason_page
 from yimen.common.choices import Channel
 from yimen.common.forms import set_service_errors
 from yimen.org.choices import Role
@@ -398,18 +397,17 @@ class KnowledgeArticleAdmin(ViewOnlyAdmin):
         if form.is_valid():
             self._review(request, queryset, approve=False, note=form.cleaned_data["note"])
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Send articles back"),
-            "opts": self.opts,
-            "articles": queryset,
-            "form": form,
-            "action": "send_back_selected",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/hotline/knowledgearticle/note.html", context)
+        rows = [(a.pk, f"{a.title} (v{a.version}, {a.get_status_display()})") for a in queryset]
+        return reason_page(
+            self,
+            request,
+            rows=rows,
+            form=form,
+            action="send_back_selected",
+            title=_("Send articles back"),
+            explanation=_("The articles go back to their authors as drafts, with your note."),
+            button=_("Send back"),
+        )
 
     def _review(self, request, queryset, *, approve: bool, note: str) -> None:
         from . import knowledge  # written alongside; imported when a reviewer acts

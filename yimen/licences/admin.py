@@ -17,7 +17,6 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
@@ -28,7 +27,7 @@ from django.utils.html import format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from yimen.admin_site import RoleAdmin, ViewOnlyAdmin
+from yimen.admin_site import RoleAdmin, ViewOnlyAdmin, reason_page
 from yimen.catalog.models import FieldDefinition, ServiceItem
 from yimen.catalog.permissions import catalogue_scope
 from yimen.common.admin_audit import AuditedModelAdmin
@@ -310,20 +309,15 @@ class LicenceAdmin(ViewOnlyAdmin):
                 else:
                     self.message_user(request, done(licence, result), messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "explanation": explanation,
-            "button": button,
-            "opts": self.opts,
-            "licences": queryset,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "licences/admin/reason.html", context)
+        rows = [
+            (licence.pk, f"{licence.licence_type.name} {licence.identifier} "
+                         f"({licence.get_status_display()})")
+            for licence in queryset
+        ]  # fmt: skip
+        return reason_page(
+            self, request, rows=rows, form=form, action=action, title=title,
+            explanation=explanation, button=button,
+        )  # fmt: skip
 
     # -- registering a paper licence: system admins only --
 
