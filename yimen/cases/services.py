@@ -1202,12 +1202,6 @@ def archive(*, case: Case, actor=None, channel: str = Channel.SYSTEM) -> Case:
 # --- ending early -----------------------------------------------------------------------------
 
 
-def _stop_running_clocks(case: Case, now: dt.datetime) -> None:
-    for clock in (case.acceptance_clock, case.decision_clock, case.delivery_clock):
-        if clock is not None and clock.status != clock.Status.STOPPED:
-            clocks.clock_stop(clock=clock, at=max(now, clock.started_at))
-
-
 def withdraw(
     *, case: Case, actor, reason: str, channel: str = Channel.ONLINE, by_theme: bool = False
 ) -> Case:
@@ -1216,7 +1210,9 @@ def withdraw(
         case, "withdraw", actor=actor, channel=channel, reason=reason, by_theme=by_theme
     ) as step:
         now = timezone.now()
-        _stop_running_clocks(step.case, now)
+        clocks.clock_stop_running(
+            step.case.acceptance_clock, step.case.decision_clock, step.case.delivery_clock, at=now
+        )
         step.set(status=CaseStatus.WITHDRAWN, closed_at=now, close_reason=reason.strip())
     return case
 
@@ -1230,7 +1226,9 @@ def terminate(
         case, "terminate", actor=actor, channel=channel, reason=reason, by_theme=by_theme
     ) as step:
         now = timezone.now()
-        _stop_running_clocks(step.case, now)
+        clocks.clock_stop_running(
+            step.case.acceptance_clock, step.case.decision_clock, step.case.delivery_clock, at=now
+        )
         step.set(status=CaseStatus.TERMINATED, closed_at=now, close_reason=reason.strip())
         documents.issue(
             case=step.case,

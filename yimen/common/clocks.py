@@ -152,6 +152,15 @@ def clock_stop(*, clock: Clock, at: dt.datetime | None = None) -> Clock:
     return clock
 
 
+def clock_stop_running(*clocks_: Clock | None, at: dt.datetime | None = None) -> None:
+    """Stop those of `clocks_` still running or paused (an object ending early: withdrawn,
+    terminated), none before it started."""
+    at = _moment(at)
+    for clock in clocks_:
+        if clock is not None and clock.status != Status.STOPPED:
+            clock_stop(clock=clock, at=max(at, clock.started_at))
+
+
 def recompute_unconfirmed(*, now: dt.datetime | None = None) -> int:
     """Recompute the deadline of every running or paused clock whose calendar was not
     confirmed; called after a calendar year is imported. Returns how many were checked."""

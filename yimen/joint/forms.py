@@ -22,7 +22,7 @@ from yimen.catalog.selectors import Merge
 from yimen.common.forms import StyledFormMixin, set_service_errors
 from yimen.licences import selectors as licence_selectors
 
-from . import permissions, selectors, services, workflow
+from . import selectors, services
 from .models import JointCase
 
 FORM_PREFIX = "form"  # the merged form's fields are dictionary keys: kept apart from ours
@@ -265,10 +265,6 @@ class SendCorrectionsForm(JointActionForm):
             groups[request.case.department.name if request.case_id else ""].append(request)
         self.groups = sorted(groups.items())
 
-    @classmethod
-    def applies(cls, joint):
-        return bool(selectors.pending_corrections(joint))
-
 
 class ResubmitForm(JointActionForm):
     """The corrections asked in the notice, once: a file per material type asked for, and
@@ -321,17 +317,8 @@ class ExtendForm(case_forms.ExtendForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # What is left of the 15 days (the service refuses more).
-        left = self.days_left(self.case)
+        left = selectors.extension_days_left(self.case)
         self.fields["days"].initial = self.fields["days"].widget.attrs["max"] = max(left, 1)
-
-    @staticmethod
-    def days_left(joint) -> int:
-        extensions = joint.joint_clock.extensions.all()
-        return services.JOINT_EXTENSION - sum(e.amount for e in extensions)
-
-    @classmethod
-    def applies(cls, joint):
-        return cls.days_left(joint) > 0
 
 
 ACTION_FORMS: dict[str, type[case_forms.ActionForm]] = {
@@ -355,10 +342,4 @@ def action_form(action: str, joint: JointCase, user, data=None, files=None):
 
 def offered_actions(user, joint: JointCase) -> list[str]:
     """The actions the application page offers `user` now."""
-    acting = permissions.performers(user, joint)
-    return [
-        step.action
-        for step in workflow.actions_from(joint.status)
-        if acting & step.performers
-        and ACTION_FORMS.get(step.action, JointActionForm).applies(joint)
-    ]
+    return [step.action for step in selectors.offered_steps(user, joint)]

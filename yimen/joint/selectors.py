@@ -29,10 +29,10 @@ from yimen.common.models import AuditEvent, Clock
 from yimen.licences import selectors as licence_selectors
 from yimen.org.roles import window_categories_for
 
-from . import permissions
+from . import permissions, workflow
 from .choices import JointStatus
 from .models import CorrectionRequest, JointCase, Project
-from .services import application_merge, stage_refusal
+from .services import JOINT_EXTENSION, application_merge, stage_refusal
 
 
 def _page_queryset() -> QuerySet[JointCase]:
@@ -138,6 +138,30 @@ def history_events(joint: JointCase) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by(
         "occurred_at", "pk"
     )
+
+
+def extension_days_left(joint: JointCase) -> int:
+    """What is left of the 15 working days a head may add to the joint limit."""
+    if joint.joint_clock is None:
+        return 0
+    return JOINT_EXTENSION - sum(e.amount for e in joint.joint_clock.extensions.all())
+
+
+def offered_steps(user, joint: JointCase) -> list:
+    """The steps `user` is offered on the application now (pages and API alike): those its
+    status allows and `user` takes, less those the service would refuse anyway (nothing
+    to send, rated already, no extension left)."""
+    acting = permissions.performers(user, joint)
+    useless = {
+        "send_corrections": lambda: not pending_corrections(joint),
+        "evaluate": lambda: joint.rating is not None,
+        "extend": lambda: extension_days_left(joint) <= 0,
+    }
+    return [
+        step
+        for step in workflow.actions_from(joint.status)
+        if acting & step.performers and not useless.get(step.action, lambda: False)()
+    ]
 
 
 def pending_corrections(joint: JointCase) -> list[CorrectionRequest]:

@@ -1104,9 +1104,7 @@ def withdraw(*, joint: JointCase, actor, reason: str, channel: str = Channel.ONL
                 case=child, actor=None, method=DeliveryMethod.ELECTRONIC,
                 channel=Channel.SYSTEM, by_theme=True,
             )  # fmt: skip
-        for clock in (locked.acceptance_clock, locked.joint_clock):
-            if clock is not None and clock.status != clock.Status.STOPPED:
-                clocks.clock_stop(clock=clock, at=max(now, clock.started_at))
+        clocks.clock_stop_running(locked.acceptance_clock, locked.joint_clock, at=now)
         state.set(status=JointStatus.WITHDRAWN, closed_at=now, close_reason=reason.strip())
     return joint
 

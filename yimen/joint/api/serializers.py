@@ -47,7 +47,7 @@ from yimen.org.roles import has_role
 from .. import permissions, selectors, services
 from ..choices import ClockPurpose, JointDocumentKind, JointStatus
 from ..models import JointCase, Project
-from ..workflow import STEPS, actions_from
+from ..workflow import STEPS
 
 # --- enums -----------------------------------------------------------------------------------
 
@@ -485,18 +485,8 @@ class ApplicationDetailSerializer(ClockFieldsMixin, serializers.ModelSerializer)
 
     @extend_schema_field(JointActionSerializer(many=True))
     def get_actions(self, joint) -> list[dict]:
-        offered = [
-            s
-            for s in actions_from(joint.status)
-            if s.action in ACTIONS and s.performers & self._performers
-        ]
-        # What the state allows but the service would refuse: nothing to send, rated already.
-        if any(s.action == "send_corrections" for s in offered) and not (
-            selectors.pending_corrections(joint)
-        ):
-            offered = [s for s in offered if s.action != "send_corrections"]
-        if joint.rating is not None:
-            offered = [s for s in offered if s.action != "evaluate"]
+        user = self.context["request"].user
+        offered = [s for s in selectors.offered_steps(user, joint) if s.action in ACTIONS]
         rows = [
             {"action": s.action, "label": s.label, "needs_reason": s.needs_reason} for s in offered
         ]
