@@ -213,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yimen.hall.tasks.sweep_hall",
         "schedule": 15 * 60,
     },
+    # 12345 orders past a deadline: yellow and red cards, notices to the units.
+    "hotline-sweep": {
+        "task": "yimen.hotline.tasks.sweep_hotline",
+        "schedule": 15 * 60,
+    },
     # Licences past their last day become expired (also applied whenever one is read).
     "licences-expiry": {
         "task": "yimen.licences.tasks.expire_licences",
@@ -257,3 +262,13 @@ LOGGING = {
 }
 
 FORM_RENDERER = "yimen.common.forms.FormRenderer"
+
+# 12345 hotline: how often a dissatisfied caller can reopen an order; how many days back an
+# order counts as a possible duplicate; how many yellow cards one order earns a unit before
+# the next overdue deadline is a red one; the working days (hours, for an urgent order) a
+# unit has to answer a supervision order.
+YIMEN_HOTLINE_REOPEN_LIMIT = env.int("YIMEN_HOTLINE_REOPEN_LIMIT", default=2)
+YIMEN_HOTLINE_DUPLICATE_DAYS = env.int("YIMEN_HOTLINE_DUPLICATE_DAYS", default=7)
+YIMEN_HOTLINE_YELLOWS_BEFORE_RED = env.int("YIMEN_HOTLINE_YELLOWS_BEFORE_RED", default=1)
+YIMEN_HOTLINE_SUPERVISION_DAYS = env.int("YIMEN_HOTLINE_SUPERVISION_DAYS", default=2)
+YIMEN_HOTLINE_SUPERVISION_HOURS = env.int("YIMEN_HOTLINE_SUPERVISION_HOURS", default=12)

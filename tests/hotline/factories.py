@@ -114,3 +114,25 @@ def article(
         if status == ArticleStatus.RETIRED:
             knowledge.article_retire(article=item, actor=reviewer_, reason="政策已废止")
     return item
+
+
+# --- work orders -------------------------------------------------------------------------------
+
+
+def order(*, by=None, category=None, order_channel="phone", **data):
+    """A registered order (through the intake service), filed under `category` (a new leaf
+    with its own unit by default)."""
+    from yimen.hotline import orders
+
+    values = {
+        "order_type": "complaint",
+        "urgency": "normal",
+        "category": category or leaf(),
+        "title": "路灯不亮",
+        "content": "禅城区季华路与文华路交界处路灯连续三晚不亮，夜间行人很危险。",
+        "caller_name": "陈先生",
+        "caller_phone": "13800138000",
+        "address": "季华路与文华路交界",
+    }
+    values.update(data)
+    return orders.order_register(actor=by or agent(), order_channel=order_channel, data=values)

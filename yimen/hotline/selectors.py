@@ -1,14 +1,22 @@
-"""Reads of the hotline's configuration: the category taxonomy (its leaves, where orders are
-filed, and the whole tree) and the deadline rules of every type × urgency."""
+"""Reads of the hotline: the category taxonomy (its leaves, where orders are filed, and the
+whole tree), the deadline rules of every type × urgency, and the work orders (each user's,
+the center's and the units' queues, the caller's history, the light, the steps offered)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from .choices import OrderType, Urgency
-from .models import Category, DeadlineRule
+from yimen.common.audit import object_label
+from yimen.common.clock import ClockState, Light
+from yimen.common.clocks import clock_state
+from yimen.common.models import AuditEvent, Clock
+
+from . import permissions, workflow
+from .choices import AssignmentRole, OrderStatus, OrderType, RequestStatus, Urgency
+from .models import Category, DeadlineRule, Notice, WorkOrder
 from .services import deadline_for, default_rule
 
 
@@ -91,3 +99,141 @@ __all__ = [
     "tree",
     "walk",
 ]
+
+
+# --- work orders ------------------------------------------------------------------------------
+
+# The clock that judges an order in each state (a closed order: the close clock, stopped).
+CLOCK_OF_STATE = {
+    OrderStatus.DISPATCHED: "sign_clock",
+    OrderStatus.HANDLING: "reply_clock",
+    OrderStatus.REPLIED: "close_clock",
+    OrderStatus.CALLBACK: "close_clock",
+    OrderStatus.CLOSED: "close_clock",
+}
+
+
+def orders(user) -> QuerySet[WorkOrder]:
+    """The orders `user` may see, with what a list row shows (category path, units, the
+    clocks with their pauses and extensions): a constant number of queries."""
+    qs = WorkOrder.objects.select_related(
+        "category__parent__parent",
+        "lead_unit",
+        "district",
+        "sign_clock",
+        "reply_clock",
+        "close_clock",
+    ).prefetch_related(
+        *(
+            f"{name}__{part}"
+            for name in ("sign_clock", "reply_clock", "close_clock")
+            for part in ("pauses", "extensions")
+        )
+    )
+    return permissions.visible_orders(user, qs)
+
+
+def order_by_number(user, number: str) -> WorkOrder | None:
+    return orders(user).filter(number=number).first()
+
+
+def governing_clock(order: WorkOrder) -> Clock | None:
+    """The clock the order is judged by now: to sign, to reply, then to close."""
+    name = CLOCK_OF_STATE.get(order.status)
+    clock = getattr(order, name) if name else None
+    if order.status == OrderStatus.HANDLING and clock is not None and clock.stopped_at:
+        clock = order.close_clock  # sent back after the reply: the close deadline governs
+    return clock
+
+
+def light(order: WorkOrder, *, now: dt.datetime | None = None) -> ClockState | None:
+    clock = governing_clock(order)
+    return clock_state(clock, now=now) if clock is not None else None
+
+
+def center_queues(user) -> dict[str, QuerySet[WorkOrder]]:
+    """The center's work: orders to dispatch, replies to review, callbacks to make, and the
+    orders with a unit's request waiting."""
+    mine = orders(user)
+    return {
+        "registered": mine.filter(status=OrderStatus.REGISTERED).order_by("received_at", "pk"),
+        "replied": mine.filter(status=OrderStatus.REPLIED).order_by("replied_at", "pk"),
+        "callback": mine.filter(status=OrderStatus.CALLBACK).order_by("replied_at", "pk"),
+        "requests": mine.filter(requests__status=RequestStatus.PENDING).distinct(),
+    }
+
+
+def unit_queues(user) -> dict[str, QuerySet[WorkOrder]]:
+    """A unit handler's work: orders to sign for, to handle, co-handling to answer, and
+    supervision orders to answer."""
+    units = permissions.handler_units(user)
+    mine = orders(user)
+    return {
+        "to_sign": mine.filter(status=OrderStatus.DISPATCHED, lead_unit__in=units),
+        "handling": mine.filter(status=OrderStatus.HANDLING, lead_unit__in=units),
+        "co_handling": mine.filter(
+            status__in=[OrderStatus.DISPATCHED, OrderStatus.HANDLING, OrderStatus.REPLIED],
+            assignments__unit__in=units,
+            assignments__role=AssignmentRole.CO,
+            assignments__is_active=True,
+            assignments__opinion="",
+        ).distinct(),
+        "supervised": mine.filter(
+            supervisions__unit__in=units, supervisions__answered_at__isnull=True
+        ).distinct(),
+    }
+
+
+def notices(user) -> QuerySet[Notice]:
+    return Notice.objects.filter(unit__in=permissions.handler_units(user)).select_related(
+        "order", "unit"
+    )
+
+
+def caller_history(phone: str, *, limit: int = 20) -> QuerySet[WorkOrder]:
+    """The caller's earlier orders, newest first (the agent's console looks them up)."""
+    if not phone:
+        return WorkOrder.objects.none()
+    return (
+        WorkOrder.objects.filter(caller_phone=phone)
+        .select_related("category", "lead_unit")
+        .order_by("-received_at", "-pk")[:limit]
+    )
+
+
+def offered_steps(user, order: WorkOrder) -> list[workflow.Step]:
+    """The steps `user` may take on the order now (pages and API alike)."""
+    acting = permissions.actors(user, order)
+    return [
+        step
+        for step in workflow.actions_from(order.status)
+        if step.actors & acting and _useful(step.action, order, user)
+    ]
+
+
+def _useful(action: str, order: WorkOrder, user) -> bool:
+    if action == "decide_request":
+        return order.requests.filter(status=RequestStatus.PENDING).exists()
+    if action == "redispatch":  # a unit with sub-units, not itself a sub-unit the order went to
+        return (
+            order.lead_unit is not None
+            and order.lead_unit.children.filter(is_active=True).exists()
+            and not order.assignments.filter(
+                role=AssignmentRole.LEAD, level__gte=2, unit=order.lead_unit_id, is_active=True
+            ).exists()
+        )
+    if action == "answer_supervision":
+        return order.supervisions.filter(
+            unit__in=permissions.handler_units(user), answered_at__isnull=True
+        ).exists()
+    if action == "card":
+        state = light(order)
+        return state is not None and state.light == Light.RED
+    return True
+
+
+def history_events(order: WorkOrder) -> QuerySet[AuditEvent]:
+    object_type, object_id = object_label(order)
+    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by(
+        "occurred_at", "pk"
+    )

@@ -1,6 +1,8 @@
-"""The 12345 hotline's pages: the knowledge base (search, articles, review)."""
+"""The 12345 hotline's pages: the knowledge base (search, articles, review), the work orders
+(the agent's intake console, the center's and the units' queues, each order with its steps)
+and the citizen's own reports."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -15,4 +17,7 @@ urlpatterns = [
     path("knowledge/<uuid:public_id>/submit/", views.article_submit, name="submit"),
     path("knowledge/<uuid:public_id>/review/", views.article_review, name="review_article"),
     path("knowledge/<uuid:public_id>/retire/", views.article_retire, name="retire"),
+    path("", include("yimen.hotline.urls_orders")),
+    path("", include("yimen.hotline.urls_intake")),
+    path("", include("yimen.hotline.urls_stats")),
 ]

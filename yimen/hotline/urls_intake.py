@@ -1,0 +1,3 @@
+"""Routes of the hotline's intake pages (included by yimen.hotline.urls)."""
+
+urlpatterns = []
