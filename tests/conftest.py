@@ -21,6 +21,9 @@ def _test_settings(settings):
     }
     # Argon2 is deliberately slow; the tests only need passwords to check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo city without its month of 12345 orders (tests/hotline/test_demo_month.py
+    # walks a small month of its own).
+    settings.YIMEN_DEMO_HOTLINE_ORDERS = 0
 
 
 @pytest.fixture(autouse=True)

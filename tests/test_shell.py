@@ -72,8 +72,13 @@ def test_the_chinese_catalogue_is_complete_and_compiled():
     untranslated = [e.msgid for e in catalogue.untranslated_entries()]
     fuzzy = [e.msgid for e in catalogue.fuzzy_entries()]
     assert (untranslated, fuzzy) == ([], [])
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(po_path.with_suffix(".mo")))}
-    stale = [e.msgid for e in catalogue.translated_entries() if compiled.get(e.msgid) != e.msgstr]
+    mo_path = str(po_path.with_suffix(".mo"))
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(mo_path)}
+    stale = [
+        e.msgid
+        for e in catalogue.translated_entries()
+        if compiled.get((e.msgctxt, e.msgid)) != e.msgstr
+    ]
     assert stale == [], "run `make messages` to compile the catalogue"
 
 

@@ -263,6 +263,15 @@ LOGGING = {
 
 FORM_RENDERER = "yimen.common.forms.FormRenderer"
 
+# The orders of the 12345 month that `load_demo` generates (manage.py hotline_demo_month;
+# 0: none).
+YIMEN_DEMO_HOTLINE_ORDERS = env.int("YIMEN_DEMO_HOTLINE_ORDERS", default=5000)
+# The city's name, as its monthly 12345 bulletin is titled.
+YIMEN_CITY_NAME = env.str("YIMEN_CITY_NAME", default="佛山市")
+# What Open311's discovery document says about contacting the center and getting an
+# api_key (empty: a standard sentence).
+YIMEN_OPEN311_CONTACT = env.str("YIMEN_OPEN311_CONTACT", default="")
+YIMEN_OPEN311_KEY_SERVICE = env.str("YIMEN_OPEN311_KEY_SERVICE", default="")
 # 12345 hotline: how often a dissatisfied caller can reopen an order; how many days back an
 # order counts as a possible duplicate; how many yellow cards one order earns a unit before
 # the next overdue deadline is a red one; the working days (hours, for an urgent order) a

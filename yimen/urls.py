@@ -22,6 +22,7 @@ urlpatterns = [
     path("desk/themes/", include("yimen.joint.urls_desk")),
     path("desk/", include("yimen.cases.urls_desk")),
     path("hotline/", include("yimen.hotline.urls")),
+    path("open311/v2/", include("yimen.hotline.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

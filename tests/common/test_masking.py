@@ -14,6 +14,7 @@ from yimen.common.masking import mask_citizen_id, mask_name, mask_phone, mask_te
 
 ID_NUMBER = "44060419900101123X"
 MASKED_ID = "4406**********123X"
+FULL_WIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
 
 
 # --- single values -------------------------------------------------------------------
@@ -40,7 +41,22 @@ def test_mask_citizen_id(value, masked):
     [
         ("13812345678", "138****5678"),
         ("19900001111", "199****1111"),
-        ("0757-83331234", "075********34"),
+        ("138 1234 5678", "138 **** 5678"),
+        ("138-1234-5678", "138-****-5678"),
+        ("+8613812345678", "+86138****5678"),
+        ("+86 138 1234 5678", "+86 138 **** 5678"),
+        ("+86-13812345678", "+86-138****5678"),
+        ("(+86)13812345678", "(+86)138****5678"),
+        ("１３８１２３４５６７８", "１３８****５６７８"),
+        ("0757-83331234", "0757-****1234"),
+        ("(0757)83331234", "(0757)****1234"),
+        ("（０７５７）８３３３１２３４", "（０７５７）****１２３４"),
+        ("075783331234", "0757****1234"),
+        ("020-8333 1234", "020-**** 1234"),
+        ("0757-8333123", "0757-****123"),  # a 7-digit local number
+        # anything else keeps its first 3 and last 2 characters
+        ("400-830-8300", "400*******00"),
+        ("+1 415 555 0100", "+1 **********00"),
         ("12345", "*****"),
         ("", ""),
         (None, ""),
@@ -88,6 +104,45 @@ def test_mask_text_masks_id_numbers_and_mobiles(text, masked):
 
 
 @pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # mobiles in groups, behind a country code, in full width
+        ("电话138 1234 5678。", "电话138 **** 5678。"),
+        ("电话138-1234-5678", "电话138-****-5678"),
+        ("call +86 138 1234 5678", "call +86 138 **** 5678"),
+        ("call +86-13812345678", "call +86-138****5678"),
+        ("call 0086 13812345678", "call 0086 138****5678"),
+        ("来电１３８１２３４５６７８反映", "来电１３８****５６７８反映"),
+        ("来电＋８６１３８１２３４５６７８", "来电＋８６１３８****５６７８"),
+        # landlines: the area code and the end of the local number stay
+        ("联系0757-83331234", "联系0757-****1234"),
+        ("联系(0757)83331234", "联系(0757)****1234"),
+        ("联系（0757）8333 1234", "联系（0757）**** 1234"),
+        ("联系075783331234", "联系0757****1234"),
+        ("联系0757－83331234。", "联系0757－****1234。"),
+        ("北京010-62345678", "北京010-****5678"),
+        ("广州02083331234", "广州020****1234"),
+        # ID numbers written in groups
+        ("身份证440604 19900101 123X", "身份证4406** ******** 123X"),
+        ("身份证440604 1990 0101 123x", "身份证4406** **** **** 123x"),
+        ("身份证4406 0419 9001 0112 3X", "身份证4406 **** **** **12 3X"),
+        ("身份证４４０６０４１９９００１０１１２３Ｘ", "身份证４４０６**********１２３Ｘ"),
+        # several in one text, side by side
+        (
+            "ID 44060419900101123X 13812345678 0757-83331234",
+            "ID 4406**********123X 138****5678 0757-****1234",
+        ),
+        (
+            "13812345678 44060419900101123X",
+            "138****5678 4406**********123X",
+        ),
+    ],
+)
+def test_mask_text_masks_numbers_however_they_are_written(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "card 6222021234567890123 paid",  # 19 digits: a bank card, not an ID number
@@ -98,6 +153,20 @@ def test_mask_text_masks_id_numbers_and_mobiles(text, masked):
         "order 138123456789",  # 12 digits
         "no personal data here",
         "",
+        # what hotline content is full of
+        "2026-12-07上午10:30来电",
+        "2026年12月7日 20261207",
+        "罚款1500元，押金13800元",
+        "工单GD2026120700042已转派",
+        "GD2026120700042",
+        "工单GD075783331234",  # letters before a landline-like run: a code, not a phone
+        "季华五路18号之3、502房",
+        "10:30-11:45",
+        "邮编528000，电话95598",
+        "第0757号文件",
+        "card 6222 0212 3456 7890 123",  # a bank card in fours
+        "6222 0212 3456 7890 1234 56",
+        "金额 1,380,000.00",
     ],
 )
 def test_mask_text_leaves_other_numbers_alone(text):
@@ -116,6 +185,43 @@ def test_mask_text_never_leaves_an_id_number_readable(before, province, digits, 
     masked = mask_text(before + number + after)
     assert number not in masked
     assert masked == before + mask_citizen_id(number) + after
+
+
+@given(
+    st.text(alphabet="市民来电反映，。:;=号 ", max_size=5),
+    st.sampled_from(["13", "15", "17", "18", "19"]),
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+    st.sampled_from(["", " ", "-"]),
+    st.sampled_from(["", "+86", "+86 ", "+86-", "0086"]),
+    st.booleans(),
+    st.text(alphabet="市民来电反映，。:;=号 ", max_size=5),
+)
+def test_mask_text_never_leaves_a_mobile_readable(
+    before, start, rest, separator, code, wide, after
+):
+    # Given a mobile written with or without groups, a country code and full-width digits
+    number = start + rest
+    written = code + separator.join((number[:3], number[3:7], number[7:]))
+    if wide:
+        written = written.translate(FULL_WIDTH)
+    # Then only its first 3 and last 4 digits are left, the rest of the text untouched
+    masked = mask_text(before + written + after)
+    shown = code + separator.join((number[:3], "****", number[7:]))
+    assert masked == before + (shown.translate(FULL_WIDTH) if wide else shown) + after
+
+
+@given(
+    st.sampled_from(["010", "020", "0757", "0571"]),
+    st.sampled_from(["2", "5", "8"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=7),
+    st.sampled_from(["{a}-{n}", "({a}){n}", "{a}{n}", "{a} {n}"]),
+)
+def test_mask_text_never_leaves_a_landline_readable(area, first, rest, form):
+    # Given a landline of 7 or 8 digits after its area code, in one of the usual forms
+    local = first + rest
+    masked = mask_text("联系" + form.format(a=area, n=local) + "。")
+    # Then the area code and the local number's last digits stay, its first 4 are starred
+    assert masked == "联系" + form.format(a=area, n="****" + local[4:]) + "。"
 
 
 # --- the logging filter --------------------------------------------------------------

@@ -136,3 +136,138 @@ def order(*, by=None, category=None, order_channel="phone", **data):
     }
     values.update(data)
     return orders.order_register(actor=by or agent(), order_channel=order_channel, data=values)
+
+
+# --- work orders through their steps ------------------------------------------------------------
+
+
+def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """A moment in the project's time zone (Asia/Shanghai)."""
+    return dt.datetime(year, month, day, hour, minute, tzinfo=timezone.get_default_timezone())
+
+
+class Frozen:
+    """`django.utils.timezone.now` held at a moment (the services, the clocks, the audit and
+    `localdate` all read it) and moved on with `to(...)` or `forward(...)`:
+
+        with Frozen(at(2026, 11, 2)) as time:
+            ...
+            time.to(2026, 11, 20)
+    """
+
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+        self._patch = mock.patch("django.utils.timezone.now", side_effect=lambda: self.moment)
+
+    def __enter__(self) -> Frozen:
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._patch.stop()
+
+    def to(self, *args, **kwargs) -> dt.datetime:
+        self.moment = at(*args, **kwargs)
+        return self.moment
+
+    def forward(self, **delta) -> dt.datetime:
+        self.moment += dt.timedelta(**delta)
+        return self.moment
+
+
+def citizen(**fields):
+    """A citizen with an account and no staff role."""
+    fields.setdefault("phone", "13900139000")
+    return UserFactory(**fields)
+
+
+class OrderScene:
+    """The people and units around the orders of one district: the center's agent, the lead
+    unit (the category's default unit) with a sub-unit, a co-handling unit and an unrelated
+    one (a handler each), supervisors (unlimited, limited to this district, limited to
+    another) and two citizens, one of whom files orders from their account."""
+
+    def __init__(self):
+        from tests.org.factories import DistrictFactory
+
+        self.district = DistrictFactory()
+        self.other_district = DistrictFactory(parent=self.district.parent)
+        self.unit = DepartmentFactory(region=self.district, name="禅城区城管执法局")
+        self.sub_unit = DepartmentFactory(
+            region=self.district, parent=self.unit, name="祖庙街道城管中队"
+        )
+        self.co_unit = DepartmentFactory(region=self.district, name="禅城区住建局")
+        self.other_unit = DepartmentFactory(region=self.other_district, name="南海区水务局")
+        self.category = leaf(unit=self.unit)
+        self.agent = agent()
+        self.handler = handler(self.unit)
+        self.sub_handler = handler(self.sub_unit)
+        self.co_handler = handler(self.co_unit)
+        self.stranger = handler(self.other_unit)
+        self.supervisor = supervisor()
+        self.district_supervisor = grant(UserFactory(), Role.SUPERVISOR, region=self.district)
+        self.outside_supervisor = grant(UserFactory(), Role.SUPERVISOR, region=self.other_district)
+        self.citizen = citizen(phone="13700137000")
+        self.other_citizen = citizen(phone="13600136000")
+
+    def register(self, *, by=None, caller=None, order_channel=None, **data):
+        """A registered order of the district: by the agent on the phone, or (`caller`) by a
+        citizen on the web from their account."""
+        from yimen.hotline import orders
+
+        values = {
+            "order_type": "complaint",
+            "urgency": "normal",
+            "category": self.category,
+            "district": self.district,
+            "title": "路灯不亮",
+            "content": "禅城区季华路与文华路交界处路灯连续三晚不亮，夜间行人很危险。",
+            "caller_name": "陈先生",
+            "caller_phone": "13800138000",
+            "address": "季华路与文华路交界",
+            **data,
+        }
+        if caller is not None:
+            values.pop("caller_phone")
+            return orders.order_register(
+                actor=caller,
+                order_channel=order_channel or "web",
+                data=values,
+                caller_user=caller,
+            )
+        return orders.order_register(
+            actor=by or self.agent, order_channel=order_channel or "phone", data=values
+        )
+
+    def walk(self, order, status: str, *, co_units=None):
+        """Take an order on through the usual steps from its state up to `status` (a
+        registered order to be linked is linked to a new master)."""
+        from yimen.hotline import orders
+        from yimen.hotline.choices import OrderStatus as S
+
+        if status == S.LINKED:
+            return orders.order_link(order=order, actor=self.agent, master=self.register())
+        path = [S.REGISTERED, S.DISPATCHED, S.HANDLING, S.REPLIED, S.CALLBACK, S.CLOSED]
+        for step in path[path.index(order.status) + 1 : path.index(status) + 1]:
+            if step == S.DISPATCHED:
+                orders.order_dispatch(
+                    order=order,
+                    actor=self.agent,
+                    lead=self.unit,
+                    co_units=[self.co_unit] if co_units is None else co_units,
+                )
+            elif step == S.HANDLING:
+                orders.order_sign(order=order, actor=self.handler)
+            elif step == S.REPLIED:
+                orders.order_reply(order=order, actor=self.handler, reply="已更换灯具，恢复照明。")
+            elif step == S.CALLBACK:
+                orders.order_accept_reply(order=order, actor=self.agent)
+            else:
+                orders.order_callback(order=order, actor=self.agent, result="satisfied")
+        return order
+
+    def order_at(self, status: str, **data):
+        """A new order of the district in `status`."""
+        caller = data.pop("caller", None)
+        co_units = data.pop("co_units", None)
+        return self.walk(self.register(caller=caller, **data), status, co_units=co_units)

@@ -4,6 +4,8 @@
 - Unified social credit code, GB 32100-2015: 18 characters of 0-9A-HJ-NPQRTUWXY,
   the last a MOD 31 check character.
 - Mainland mobile numbers: 11 digits starting 13-19.
+- Phone numbers of any kind are stored in one form (normalise_phone), so the same caller
+  is found however the number was typed.
 """
 
 from __future__ import annotations
@@ -96,6 +98,23 @@ def normalize_uscc(value: str) -> str:
 def validate_uscc(value: str) -> None:
     if error := uscc_error(value):
         raise ValidationError(error, code="invalid_uscc")
+
+
+# Full-width digits and + become ASCII; the separators people type between the groups
+# (spaces are dropped separately: any whitespace) go.
+_PHONE_TABLE = str.maketrans(
+    "０１２３４５６７８９＋",
+    "0123456789+",
+    "-‐‑‒–—―−－﹣()（）.．。",
+)
+
+
+def normalise_phone(value) -> str:
+    """A phone number in the form it is stored and looked up in: ASCII digits with a leading
+    + kept, no spaces, dashes, parentheses or dots (138-0000-1111 → 13800001111,
+    (0757)8333 1234 → 075783331234, +86 138 1234 5678 → +8613812345678). Anything else
+    stays, for the validation to refuse."""
+    return "".join(str(value or "").translate(_PHONE_TABLE).split())
 
 
 def validate_mobile(value: str) -> None:

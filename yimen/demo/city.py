@@ -77,6 +77,32 @@ DEPARTMENTS = [
     ("bank", "佛山农村商业银行股份有限公司", "佛山农商银行", "440600", None),
     # Added for the 12345 hotline's taxonomy (school places are among the most asked).
     ("education", "佛山市教育局", "市教育局", "440600", None),
+    # Added for the 12345 hotline's demo month: the district governments, to which the center
+    # dispatches local matters (属地办理), and the streets and towns of 禅城区 and the law
+    # enforcement squads of its urban management bureau, to which these re-dispatch.
+    ("chancheng-gov", "佛山市禅城区人民政府", "禅城区政府", "440604", None),
+    ("nanhai-gov", "佛山市南海区人民政府", "南海区政府", "440605", None),
+    ("shunde-gov", "佛山市顺德区人民政府", "顺德区政府", "440606", None),
+    ("gaoming-gov", "佛山市高明区人民政府", "高明区政府", "440608", None),
+    ("sanshui-gov", "佛山市三水区人民政府", "三水区政府", "440607", None),
+    ("zumiao", "佛山市禅城区祖庙街道办事处", "祖庙街道办", "440604", "chancheng-gov"),
+    ("shiwan", "佛山市禅城区石湾镇街道办事处", "石湾镇街道办", "440604", "chancheng-gov"),
+    ("zhangcha", "佛山市禅城区张槎街道办事处", "张槎街道办", "440604", "chancheng-gov"),
+    ("nanzhuang", "佛山市禅城区南庄镇人民政府", "南庄镇政府", "440604", "chancheng-gov"),
+    (
+        "zumiao-squad",
+        "佛山市禅城区城市管理和综合执法局祖庙执法中队",
+        "祖庙城管中队",
+        "440604",
+        "chancheng-urban",
+    ),
+    (
+        "shiwan-squad",
+        "佛山市禅城区城市管理和综合执法局石湾执法中队",
+        "石湾城管中队",
+        "440604",
+        "chancheng-urban",
+    ),
 ]
 
 # (code, name, queue prefix)
@@ -162,6 +188,43 @@ STAFF = [
     ("head_eco", "江振宇", Role.DEPARTMENT_HEAD, "eco"),
     ("reviewer_urban", "潘国华", Role.REVIEWER, "urban"),
     ("head_urban", "袁启明", Role.DEPARTMENT_HEAD, "urban"),
+    # Added for the 12345 hotline's demo month: two more agents of the center, and the
+    # hotline liaison (热线联络员) of every unit that orders are dispatched to.
+    ("agent_2", "黎嘉怡", Role.HOTLINE_AGENT, None),
+    ("agent_3", "区永康", Role.HOTLINE_AGENT, None),
+    ("handler_urban", "莫振东", Role.UNIT_HANDLER, "urban"),
+    ("handler_housing", "温雅琪", Role.UNIT_HANDLER, "housing"),
+    ("handler_fund", "麦子健", Role.UNIT_HANDLER, "housing-fund"),
+    ("handler_transport", "卢志伟", Role.UNIT_HANDLER, "transport"),
+    ("handler_police", "关浩然", Role.UNIT_HANDLER, "police"),
+    ("handler_market", "岑晓琳", Role.UNIT_HANDLER, "market"),
+    ("handler_cc_market", "欧阳敏", Role.UNIT_HANDLER, "chancheng-market"),
+    ("handler_hr", "霍家俊", Role.UNIT_HANDLER, "hrss"),
+    ("handler_health", "简嘉慧", Role.UNIT_HANDLER, "health"),
+    ("handler_medical", "伍诗琪", Role.UNIT_HANDLER, "medical"),
+    ("handler_edu", "容振邦", Role.UNIT_HANDLER, "education"),
+    ("handler_eco", "邝美玲", Role.UNIT_HANDLER, "eco"),
+    ("handler_water_supply", "甘伟棠", Role.UNIT_HANDLER, "water-supply"),
+    ("handler_power", "苏国良", Role.UNIT_HANDLER, "power"),
+    ("handler_gas", "戴慧芳", Role.UNIT_HANDLER, "gas"),
+    ("handler_cable", "古志坚", Role.UNIT_HANDLER, "cable"),
+    ("handler_water", "招文杰", Role.UNIT_HANDLER, "water"),
+    ("handler_civil", "植丽华", Role.UNIT_HANDLER, "civil"),
+    ("handler_tax", "饶建明", Role.UNIT_HANDLER, "tax"),
+    ("handler_land", "骆淑仪", Role.UNIT_HANDLER, "land"),
+    ("handler_gov_data", "严俊辉", Role.UNIT_HANDLER, "gov-data"),
+    ("handler_dev", "孔德成", Role.UNIT_HANDLER, "development"),
+    ("handler_cc_gov", "黎耀华", Role.UNIT_HANDLER, "chancheng-gov"),
+    ("handler_nh_gov", "钟伟强", Role.UNIT_HANDLER, "nanhai-gov"),
+    ("handler_sd_gov", "何嘉琳", Role.UNIT_HANDLER, "shunde-gov"),
+    ("handler_gm_gov", "谭志荣", Role.UNIT_HANDLER, "gaoming-gov"),
+    ("handler_ss_gov", "陆海燕", Role.UNIT_HANDLER, "sanshui-gov"),
+    ("handler_zumiao", "梁永杰", Role.UNIT_HANDLER, "zumiao"),
+    ("handler_shiwan", "邓秀英", Role.UNIT_HANDLER, "shiwan"),
+    ("handler_zhangcha", "叶国华", Role.UNIT_HANDLER, "zhangcha"),
+    ("handler_nanzhuang", "冼少芬", Role.UNIT_HANDLER, "nanzhuang"),
+    ("handler_zumiao_squad", "区卓明", Role.UNIT_HANDLER, "zumiao-squad"),
+    ("handler_shiwan_squad", "黄伟明", Role.UNIT_HANDLER, "shiwan-squad"),
 ]
 
 # Applicants. Persons: (name, district code, birth date, phone, username or None)

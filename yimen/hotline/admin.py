@@ -10,6 +10,12 @@
 - Knowledge articles: a read-only list with a link to each article's review page; the
   reviewers publish or send back the selected articles awaiting review, through
   yimen.hotline.knowledge (which refuses a reviewer's own edit).
+- Work orders, cards and the dispatch models: read-only (orders move through their own
+  pages; the admin links to each). A supervisor limited to a district sees that district's
+  orders and their cards (permissions.visible_orders); the caller's phone, and any mobile
+  or ID number in the title, are masked here too.
+- Open311 clients: listed and revoked here; keys are made with `manage.py
+  hotline_open311_key`, which shows a key once.
 """
 
 from __future__ import annotations
@@ -32,11 +38,21 @@ from django.utils.translation import ngettext
 from yimen.admin_site import RoleAdmin, ViewOnlyAdmin, reason_page
 from yimen.common.choices import Channel
 from yimen.common.forms import set_service_errors
+from yimen.common.masking import mask_phone, mask_text
 from yimen.org.choices import Role
 
 from . import permissions, services, xlsx
 from .choices import ArticleStatus
-from .models import Category, DeadlineRule, KnowledgeArticle
+from .forms_orders import looks_like_a_number
+from .models import (
+    Card,
+    Category,
+    DeadlineRule,
+    DispatchModel,
+    KnowledgeArticle,
+    Open311Client,
+    WorkOrder,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -437,3 +453,163 @@ class KnowledgeArticleAdmin(ViewOnlyAdmin):
                 else ngettext("%d article sent back.", "%d articles sent back.", done)
             )
             self.message_user(request, text % done, messages.SUCCESS)
+
+
+# --- work orders -------------------------------------------------------------------------------
+
+HOTLINE_VIEWERS = (Role.SYSTEM_ADMIN, Role.SUPERVISOR)
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(ViewOnlyAdmin):
+    """Read-only; each row links to the order's own page, where its steps are taken."""
+
+    view_roles = HOTLINE_VIEWERS
+    list_display = (
+        "number",
+        "masked_title",
+        "status",
+        "order_type",
+        "channel",
+        "urgency",
+        "lead_unit",
+        "received_at",
+        "page_link",
+    )
+    list_filter = ("status", "order_type", "channel", "urgency", "resolution", "satisfaction")
+    search_fields = ("number", "title")
+    date_hierarchy = "received_at"
+    list_select_related = ("lead_unit",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "status",
+                    "resolution",
+                    "channel",
+                    "order_type",
+                    "urgency",
+                    "category",
+                    "masked_title",
+                    "district",
+                    "address",
+                    "masked_phone",
+                    "lead_unit",
+                    "received_at",
+                    "dispatched_at",
+                    "signed_at",
+                    "replied_at",
+                    "closed_at",
+                    "satisfaction",
+                    "reopen_count",
+                    "master_number",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return permissions.visible_orders(request.user, super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        order = super().get_object(request, object_id, from_field)
+        if order is not None:  # its name (page title, breadcrumbs) carries the title: masked
+            order.title = mask_text(order.title)  # never saved: nothing changes here
+        return order
+
+    def get_search_results(self, request, queryset, search_term):
+        # The title is masked here: digits that could be a phone or an ID number are looked
+        # for in the order numbers only (they would confirm the masked ones).
+        if looks_like_a_number(search_term):
+            return queryset.filter(number__icontains=search_term.strip()), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("title"), ordering="title")
+    def masked_title(self, obj):
+        return mask_text(obj.title)
+
+    @admin.display(description=_("caller's phone"))
+    def masked_phone(self, obj):
+        return mask_phone(obj.caller_phone)
+
+    @admin.display(description=_("master order"))
+    def master_number(self, obj):
+        return obj.master.number if obj.master_id else "—"
+
+    @admin.display(description=_("page"))
+    def page_link(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("Open"))
+
+
+@admin.register(Card)
+class CardAdmin(ViewOnlyAdmin):
+    view_roles = HOTLINE_VIEWERS
+    list_display = ("order_number", "unit", "colour", "deadline", "issued_at", "issued_by")
+    list_filter = ("colour", "deadline", ("unit", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("order__number",)
+    date_hierarchy = "issued_at"
+    list_select_related = ("order", "unit", "issued_by")
+    fieldsets = (
+        (None, {"fields": ("order_number", "unit", "colour", "deadline", "reason", "issued_at")}),
+    )
+
+    @admin.display(description=_("work order"), ordering="order__number")
+    def order_number(self, obj):
+        # The number alone: an order's name carries its title, unmasked.
+        return format_html(
+            '<a href="{}" class="font-monospace">{}</a>',
+            obj.order.get_absolute_url(),
+            obj.order.number,
+        )
+
+    def get_queryset(self, request):
+        seen = permissions.visible_orders(request.user, WorkOrder.objects.all())
+        return super().get_queryset(request).filter(order__in=seen.values("pk"))
+
+
+@admin.register(DispatchModel)
+class DispatchModelAdmin(ViewOnlyAdmin):
+    """The trained versions with the accuracy measured on their held-out orders (trained with
+    `manage.py hotline_train`)."""
+
+    list_display = (
+        "version",
+        "trained_at",
+        "train_size",
+        "test_size",
+        "unit_top1",
+        "unit_top3",
+        "category_top1",
+        "category_top3",
+        "is_active",
+    )
+    fieldsets = ((None, {"fields": (*list_display, "sha256")}),)
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(ViewOnlyAdmin):
+    list_display = ("name", "key_prefix", "channel", "is_active", "created_at", "last_used_at")
+    fieldsets = ((None, {"fields": list_display}),)
+    actions = ("revoke_selected",)
+
+    def has_change_permission(self, request, obj=None):
+        return permissions.may_edit_taxonomy(request.user)  # the actions need it
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.list_display
+
+    @admin.action(description=_("Revoke the selected clients' keys"))
+    def revoke_selected(self, request, queryset):
+        from .open311 import keys
+
+        done = 0
+        for client in queryset.filter(is_active=True):
+            keys.revoke_key(client, actor=request.user)
+            done += 1
+        if done:
+            text = ngettext("%(n)d key revoked.", "%(n)d keys revoked.", done) % {"n": done}
+            self.message_user(request, text, messages.SUCCESS)
+        else:
+            self.message_user(request, _("None of the selected keys was active."), messages.WARNING)

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrderType(models.TextChoices):
@@ -58,7 +59,7 @@ class OrderStatus(models.TextChoices):
     HANDLING = "handling", _("Being handled")
     REPLIED = "replied", _("Reply awaiting review")
     CALLBACK = "callback", _("Awaiting callback")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("order status", "Closed")
     LINKED = "linked", _("Linked to another order")
 
 
@@ -105,8 +106,9 @@ class RequestKind(models.TextChoices):
 
 class RequestStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting decision")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", pgettext_lazy("request status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("request status", "Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn (the unit replied)")
 
 
 class CardColour(models.TextChoices):
@@ -117,9 +119,9 @@ class CardColour(models.TextChoices):
 class OrderClock(models.TextChoices):
     """The three deadlines of a dispatched order, and a supervision order's own."""
 
-    SIGN = "hotline.sign", _("Sign for it")
-    REPLY = "hotline.reply", _("Reply")
-    CLOSE = "hotline.close", _("Close")
+    SIGN = "hotline.sign", pgettext_lazy("deadline", "Sign for it")
+    REPLY = "hotline.reply", pgettext_lazy("deadline", "Reply")
+    CLOSE = "hotline.close", pgettext_lazy("deadline", "Close")
     SUPERVISION = "hotline.supervision", _("Answer the supervision")
 
 

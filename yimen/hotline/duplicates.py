@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from yimen.common.identifiers import normalise_phone
+
 from .choices import OrderStatus
 from .models import WorkOrder
 from .search import tokens
@@ -40,21 +42,27 @@ def candidates(
 ) -> list[Candidate]:
     """The open orders this one probably repeats, best first."""
     now = now or timezone.now()
+    phone = normalise_phone(phone)  # as order_fields stores it
     since = now - dt.timedelta(days=settings.YIMEN_HOTLINE_DUPLICATE_DAYS)
-    recent = WorkOrder.objects.filter(received_at__gte=since, received_at__lte=now).exclude(
-        status__in=[OrderStatus.CLOSED, OrderStatus.LINKED]
+    recent = (
+        WorkOrder.objects.filter(received_at__gte=since, received_at__lte=now)
+        .exclude(status__in=[OrderStatus.CLOSED, OrderStatus.LINKED])
+        .select_related("category", "lead_unit")
     )
     if exclude is not None:
         recent = recent.exclude(pk=exclude.pk)
+    # The caller's own orders are looked up by number (indexed, few); the others that could
+    # be about the same thing (same category or district) are scanned, newest first.
+    rows = list(recent.filter(caller_phone=phone)[:SCANNED]) if phone else []
     near = Q(pk__in=[])
-    if phone:
-        near |= Q(caller_phone=phone)
     if category_id:
         near |= Q(category_id=category_id)
     if district_id:
         near |= Q(district_id=district_id)
-    rows = recent.filter(near) if (phone or category_id or district_id) else recent
-    rows = rows.select_related("category", "lead_unit").order_by("-received_at")[:SCANNED]
+    nearby = recent.filter(near) if (category_id or district_id) else recent
+    if phone:
+        nearby = nearby.exclude(caller_phone=phone)
+    rows += list(nearby.order_by("-received_at")[:SCANNED])
     words = set(tokens(content))
     found = []
     for order in rows:

@@ -267,6 +267,7 @@ class WorkOrder(models.Model):
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    media_url = models.URLField(_("photo or file link"), max_length=500, blank=True)
     caller_name = models.CharField(_("caller"), max_length=64, blank=True)
     caller_phone = models.CharField(_("caller's phone"), max_length=20, blank=True, db_index=True)
     caller_user = models.ForeignKey(
@@ -348,7 +349,7 @@ class WorkOrder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.number} {self.title}"
+        return self.number  # the title may hold a caller's number: it is shown masked
 
     def get_absolute_url(self):
         return reverse("hotline:order", args=[self.number])
@@ -396,7 +397,10 @@ class Assignment(models.Model):
         ordering = ["dispatched_at", "pk"]
         verbose_name = _("dispatch")
         verbose_name_plural = _("dispatches")
-        indexes = [models.Index(fields=["unit", "is_active"])]
+        indexes = [
+            models.Index(fields=["unit", "is_active"]),
+            models.Index(fields=["role", "dispatched_at"]),  # the statistics' received per unit
+        ]
 
     def __str__(self):
         return f"{self.order.number} → {self.unit} ({self.get_role_display()})"

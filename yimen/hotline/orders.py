@@ -11,6 +11,8 @@ to reply and one to close, by the order's type × urgency (yimen.hotline.service
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -19,16 +21,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimen.common import audit, clocks, counters
 from yimen.common.choices import Channel
 from yimen.common.errors import StateConflict
+from yimen.common.identifiers import normalise_phone
 from yimen.common.models import Clock
+from yimen.org.choices import RegionLevel
 from yimen.org.models import Department, Region
 
 from . import permissions, workflow
@@ -63,10 +69,11 @@ from .permissions import in_force
 from .services import deadline_for
 
 S = OrderStatus
+logger = logging.getLogger(__name__)
 OBJECT_TYPE = WorkOrder._meta.label_lower
 MAX_CONTENT = 4000
 MAX_LEVEL = 2  # the center dispatches to a unit (1), which may pass it to a sub-unit (2)
-PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+PHONE = re.compile(r"^(?=.{5,20}$)\+?[0-9][0-9-]{4,19}$")  # fits caller_phone (20)
 ORDER_CLOCKS = (OrderClock.SIGN, OrderClock.REPLY, OrderClock.CLOSE)
 
 
@@ -85,13 +92,18 @@ def order_register(
     caller_user=None,
     idempotency_key: str | None = None,
     channel: str = Channel.HOTLINE,
+    source: str = "",
 ) -> WorkOrder:
     """Register an order (登记): by an agent on the phone, by a citizen on the web, by an app
     through Open311. `data` holds order_type, urgency, category (leaf or its code), title,
     content, district (region or its code), address, latitude, longitude, caller_name,
-    caller_phone and confidential; every problem is reported by field. A resent request
-    with the same idempotency key returns the first order."""
+    caller_phone, confidential and media_url; every problem is reported by field. A resent
+    request with the same idempotency key returns the first order (callers scope their keys
+    to the user or client, so a key never finds someone else's order). `source` names the
+    system that filed it (e.g. an Open311 client) in the audit event."""
     if idempotency_key:
+        if len(idempotency_key) > WorkOrder._meta.get_field("idempotency_key").max_length:
+            raise ValidationError({"idempotency_key": _("At most 64 characters.")})
         found = WorkOrder.objects.filter(idempotency_key=idempotency_key).first()
         if found is not None:
             return found
@@ -115,7 +127,7 @@ def order_register(
                 actor=actor,
                 channel=channel,
                 from_state="",
-                payload={"channel": order_channel},
+                payload={"channel": order_channel, **({"source": source} if source else {})},
             )
     except IntegrityError:
         if idempotency_key:  # two resends raced: the other one made the order
@@ -154,23 +166,48 @@ def order_fields(data: Mapping[str, Any], *, order_channel: str, caller_user=Non
     values["address"] = str(data.get("address") or "").strip()[:200]
     for name, bound in (("latitude", 90), ("longitude", 180)):
         values[name] = _coordinate(data.get(name), name, bound, errors)
-    if (values["latitude"] is None) != (values["longitude"] is None):
+    if (values["latitude"] is None) != (values["longitude"] is None) and not (
+        {"latitude", "longitude"} & errors.keys()
+    ):
         errors["longitude" if values["longitude"] is None else "latitude"] = _(
             "Give both the latitude and the longitude, or neither."
         )
     values["caller_name"] = str(data.get("caller_name") or "").strip()[:64]
-    phone = re.sub(r"\s", "", str(data.get("caller_phone") or ""))
+    # One form per number, so the caller's history and duplicates find every order.
+    phone = normalise_phone(data.get("caller_phone"))
     if not phone and caller_user is not None:
-        phone = getattr(caller_user, "mobile", "") or ""
+        phone = normalise_phone(getattr(caller_user, "phone", ""))
     if phone and not PHONE.match(phone):
         errors["caller_phone"] = _("Enter a phone number of digits (a + and - are allowed).")
     elif not phone and order_channel == OrderChannel.PHONE:
         errors["caller_phone"] = _("A phone order needs the caller's number.")
     values["caller_phone"] = phone
-    values["confidential"] = bool(data.get("confidential"))
+    values["confidential"] = _flag(data.get("confidential"))
+    values["media_url"] = _media_url(data.get("media_url"), errors)
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def _flag(value) -> bool:
+    """A checkbox, a JSON boolean or a form's "false"."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+def _media_url(value, errors) -> str:
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        errors["media_url"] = _("Enter an http or https URL.")
+        return ""
+    if len(url) > WorkOrder._meta.get_field("media_url").max_length:
+        errors["media_url"] = _("At most 500 characters.")
+    return url
 
 
 def _choice(data, name, choices, errors, *, required=False) -> str:
@@ -201,8 +238,9 @@ def _district(value, errors) -> Region | None:
     region = value if isinstance(value, Region) else None
     if region is None:
         region = Region.objects.filter(code=str(value)).first()
-    if region is None:
-        errors["district"] = _("No region “%(code)s”.") % {"code": value}
+    if region is None or region.level != RegionLevel.DISTRICT:
+        errors["district"] = _("No district “%(code)s”.") % {"code": value}
+        return None
     return region
 
 
@@ -212,6 +250,8 @@ def _coordinate(value, name, bound, errors) -> Decimal | None:
     try:
         number = Decimal(str(value)).quantize(Decimal("0.000001"))
     except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():  # NaN passes quantize, then cannot compare
         errors[name] = _("Enter a number.")
         return None
     if not -bound <= number <= bound:
@@ -249,8 +289,11 @@ def _step(order: WorkOrder, action: str, *, actor, channel: str, reason: str = "
     with transaction.atomic():
         locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
         found = workflow.step(action, locked.status)
-        acting = _acting(actor, locked) & found.actors
+        everyone = _acting(actor, locked)
+        acting = everyone & found.actors
         if not acting:
+            if Actor.LEAD in found.actors and _led_it(actor, locked):  # passed on, returned
+                raise _conflict("status", _("Another unit holds this order now."))
             raise PermissionDenied(_("You may not do this on this order."))
         if found.needs_reason and not (reason or "").strip():
             raise ValidationError({"reason": _("Give the reason.")})
@@ -268,6 +311,13 @@ def _step(order: WorkOrder, action: str, *, actor, channel: str, reason: str = "
             acting=acting,
         )
         order.__dict__.update(locked.__dict__)
+
+
+def _led_it(actor, order: WorkOrder) -> bool:
+    """The actor's unit led the order once (a co-handler never did: it is refused, 403)."""
+    units = permissions.handler_units(actor) if actor is not None else set()
+    led = order.assignments.filter(role=AssignmentRole.LEAD, unit__in=units)
+    return bool(units) and led.exists()
 
 
 def _acting(actor, order: WorkOrder) -> set[str]:
@@ -440,24 +490,52 @@ def _stop(*clocks_: Clock | None) -> None:
     clocks.clock_stop_running(*clocks_, at=timezone.now())
 
 
+# While the center decides a unit's return, and while it reviews a reply and calls back, the
+# unit's clocks pause: the center's time is not the unit's delay.
+RETURN_PAUSE = "hotline.return"
+REVIEW_PAUSE = "hotline.review"
+
+
+def _pause(clock: Clock | None, kind: str, reason) -> None:
+    if clock is not None and clock.status == Clock.Status.RUNNING:
+        clocks.clock_pause(clock=clock, kind=kind, reason=str(reason).strip() or kind)
+
+
+def _resume(clock: Clock | None) -> None:
+    if clock is not None and clock.status == Clock.Status.PAUSED:
+        clocks.clock_resume(clock=clock)
+
+
 def order_link(
     *, order: WorkOrder, actor, master: WorkOrder, channel: str = Channel.HOTLINE
 ) -> WorkOrder:
     """A duplicate (重复件) is linked to its master: it follows it and is not dispatched."""
     master = _root(master)
+    _check_master(order, master)
+    with transaction.atomic():
+        # Both rows locked, lower id first: two agents linking two orders to each other at
+        # once wait for one another instead of deadlocking; then the master is checked again
+        # (closed or linked meanwhile, it would not take this one along).
+        WorkOrder.objects.select_for_update().filter(pk__in=[order.pk, master.pk]).order_by(
+            "pk"
+        ).exists()
+        master.refresh_from_db()
+        _check_master(order, master)
+        with _step(order, "link", actor=actor, channel=channel) as state:
+            state.set(status=S.LINKED, master=master)
+            state.payload = {"master": master.number}
+    return order
+
+
+def _check_master(order: WorkOrder, master: WorkOrder) -> None:
     if master.pk == order.pk:
         raise ValidationError({"master": _("An order cannot be linked to itself.")})
-    if master.status == S.CLOSED:
-        raise ValidationError(
-            {
-                "master": _("%(number)s is closed: handle this order on its own.")
-                % {"number": master.number}
-            }
+    if master.status in (S.CLOSED, S.LINKED):
+        raise _conflict(
+            "master",
+            _("%(number)s is closed or linked itself: handle this order on its own.")
+            % {"number": master.number},
         )
-    with _step(order, "link", actor=actor, channel=channel) as state:
-        state.set(status=S.LINKED, master=master)
-        state.payload = {"master": master.number}
-    return order
 
 
 def _root(order: WorkOrder) -> WorkOrder:
@@ -490,6 +568,7 @@ def _close_duplicates(master: WorkOrder, *, actor, channel: str) -> None:
             from_state=S.LINKED,
             payload={"master": master.number},
         )
+        _close_duplicates(duplicate, actor=actor, channel=channel)  # linked to it earlier
 
 
 # --- the units --------------------------------------------------------------------------------
@@ -514,6 +593,10 @@ def order_redispatch(
             raise ValidationError(
                 {"unit": _("A sub-unit cannot pass the order further down: ask to return it.")}
             )
+        if state.order.requests.filter(
+            kind=RequestKind.RETURN, status=RequestStatus.PENDING
+        ).exists():
+            raise _conflict("unit", _("The return you asked for awaits the center's decision."))
         if unit is None or unit.parent_id != current.unit_id or not unit.is_active:
             raise ValidationError({"unit": _("Choose an active sub-unit of your unit.")})
         now = timezone.now()
@@ -527,7 +610,13 @@ def order_redispatch(
             dispatched_by=actor,
             note=note.strip(),
         )
-        state.set(status=S.DISPATCHED, lead_unit=unit)
+        # The sub-unit signs for it within the sign limit too (passing it on ends the parent's).
+        state.set(
+            status=S.DISPATCHED,
+            lead_unit=unit,
+            signed_at=None,
+            **_start_clocks(state.order, [OrderClock.SIGN], now),
+        )
         state.payload = {"from": current.unit_id, "to": unit.pk}
         _notify(unit.pk, state.order, NoticeKind.DISPATCHED, note)
     return order
@@ -539,7 +628,7 @@ def order_sign(*, order: WorkOrder, actor, channel: str = Channel.ONLINE) -> Wor
         now = timezone.now()
         Assignment.objects.filter(pk=_lead_assignment(state.order).pk).update(signed_at=now)
         _stop(state.order.sign_clock)
-        state.set(status=S.HANDLING, signed_at=state.order.signed_at or now)
+        state.set(status=S.HANDLING, signed_at=now)
     return order
 
 
@@ -568,8 +657,16 @@ def order_reply(*, order: WorkOrder, actor, reply: str, channel: str = Channel.O
     if not reply:
         raise ValidationError({"reply": _("Write what was done and the answer to the caller.")})
     with _step(order, "reply", actor=actor, channel=channel) as state:
+        waiting = state.order.requests.filter(status=RequestStatus.PENDING)
+        if waiting.filter(kind=RequestKind.RETURN).exists():
+            raise _conflict("reply", _("The return you asked for awaits the center's decision."))
+        withdrawn = list(waiting.values_list("pk", flat=True))
+        waiting.update(status=RequestStatus.WITHDRAWN, decided_at=timezone.now())
         _stop(state.order.reply_clock)
+        _pause(state.order.close_clock, REVIEW_PAUSE, _("The center reviews the reply."))
         state.set(status=S.REPLIED, reply=reply, replied_at=timezone.now())
+        if withdrawn:  # more time is moot once replied
+            state.payload = {"withdrawn_requests": withdrawn}
     return order
 
 
@@ -583,10 +680,13 @@ def order_accept_reply(*, order: WorkOrder, actor, channel: str = Channel.HOTLIN
 
 
 def order_send_back(*, order: WorkOrder, actor, reason: str, channel: str = Channel.HOTLINE):
-    """The reply is not good enough: the unit handles the order again (the close clock runs
-    on)."""
+    """The reply is not good enough: the unit handles the order again, with a new reply
+    deadline; its close deadline runs on from where the reply paused it."""
     with _step(order, "send_back", actor=actor, channel=channel, reason=reason) as state:
-        state.set(status=S.HANDLING)
+        _resume(state.order.close_clock)
+        state.set(
+            status=S.HANDLING, **_start_clocks(state.order, [OrderClock.REPLY], timezone.now())
+        )
         _notify(state.order.lead_unit_id, state.order, NoticeKind.SENT_BACK, reason)
     return order
 
@@ -639,28 +739,17 @@ def order_request(
     amount: int | None = None,
     channel: str = Channel.ONLINE,
 ) -> OrderRequest:
-    """退单 or 延期, asked by the lead unit; one of each kind may wait at a time."""
+    """退单 or 延期, asked by the lead unit; one of each kind may wait at a time. While a return
+    waits, the unit's clocks pause: a late decision of the center is not the unit's delay."""
     if kind not in RequestKind.values:
         raise ValidationError({"kind": _("Ask for a return or an extension.")})
     action = "request_return" if kind == RequestKind.RETURN else "request_extension"
-    if kind == RequestKind.EXTENSION:
-        rule = deadline_for(order.order_type, order.urgency)
-        if (
-            isinstance(amount, bool)
-            or not isinstance(amount, int)
-            or not 1 <= amount <= rule.close_limit
-        ):
-            unit = DeadlineUnit(rule.unit).label
-            raise ValidationError(
-                {
-                    "amount": _("Between 1 and %(n)d %(unit)s.")
-                    % {"n": rule.close_limit, "unit": unit}
-                }
-            )
-    else:
+    if kind != RequestKind.EXTENSION:
         amount = None
     try:
         with _step(order, action, actor=actor, channel=channel, reason=reason) as state:
+            if kind == RequestKind.EXTENSION:
+                _check_extension(state.order, amount)
             request = OrderRequest.objects.create(
                 order=state.order,
                 kind=kind,
@@ -671,6 +760,8 @@ def order_request(
                 requested_by=actor,
             )
             state.payload = {"request": request.pk, "amount": amount}
+            if kind == RequestKind.RETURN:
+                _pause_for_return(state.order, reason)
     except IntegrityError:
         raise _conflict("kind", _("A request of this kind is already waiting.")) from None
     return request
@@ -705,8 +796,11 @@ def order_decide_request(
             NoticeKind.DECISION,
             f"{locked.get_kind_display()}: {locked.get_status_display()} {note}",
         )
-        if approve and locked.kind == RequestKind.RETURN:
-            _take_back(order_, state)
+        if locked.kind == RequestKind.RETURN:
+            if approve:
+                _take_back(order_, state)
+            else:
+                _resume_after_return(order_)
         elif approve:
             for clock in (order_.reply_clock, order_.close_clock):
                 if clock is not None and clock.status != Clock.Status.STOPPED:
@@ -717,17 +811,44 @@ def order_decide_request(
     return request
 
 
+def _check_extension(order: WorkOrder, amount) -> None:
+    """At least 1, at most the close limit the order's clocks were started with."""
+    close = order.close_clock
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= close.limit:
+        unit = DeadlineUnit(close.unit).label
+        raise ValidationError(
+            {"amount": _("Between 1 and %(n)d (%(unit)s).") % {"n": close.limit, "unit": unit}}
+        )
+
+
+def _pause_for_return(order: WorkOrder, reason: str) -> None:
+    for clock in (order.sign_clock, order.reply_clock, order.close_clock):
+        _pause(clock, RETURN_PAUSE, reason)
+
+
+def _resume_after_return(order: WorkOrder) -> None:
+    for clock in (order.sign_clock, order.reply_clock, order.close_clock):
+        _resume(clock)
+
+
 def _take_back(order: WorkOrder, state: _State) -> None:
-    """An approved return: every dispatch ends, the clocks stop, the order waits for the
-    center to dispatch it again."""
+    """An approved return: every dispatch ends, the clocks stop (the open supervision orders'
+    too), the order waits for the center to dispatch it again."""
     for assignment in order.assignments.filter(is_active=True).exclude(unit=order.lead_unit_id):
         _notify(assignment.unit_id, order, NoticeKind.RECALLED)
     order.assignments.filter(is_active=True).update(is_active=False)
     _stop(order.sign_clock, order.reply_clock, order.close_clock)
-    order.requests.filter(status=RequestStatus.PENDING, kind=RequestKind.EXTENSION).update(
-        status=RequestStatus.REJECTED, decision_note=str(_("The order was returned."))
+    # An open supervision order can no longer be answered (answer_supervision does not start
+    # from registered): its clock ends too, or the unit would be carded for it.
+    _stop(*(s.clock for s in order.supervisions.filter(answered_at=None).select_related("clock")))
+    moot = order.requests.filter(status=RequestStatus.PENDING, kind=RequestKind.EXTENSION)
+    state.payload["rejected_requests"] = list(moot.values_list("pk", flat=True))
+    moot.update(
+        status=RequestStatus.REJECTED,
+        decided_at=timezone.now(),
+        decision_note=str(_("The order was returned.")),
     )
-    state.set(status=S.REGISTERED, lead_unit=None, signed_at=None)
+    state.set(status=S.REGISTERED, lead_unit=None, signed_at=None, satisfaction="")
 
 
 # --- supervision and cards --------------------------------------------------------------------
@@ -740,6 +861,13 @@ def order_supervise(
     (hours for an urgent order, working days otherwise)."""
     with _step(order, "supervise", actor=actor, channel=channel, reason=instruction) as state:
         order_ = state.order
+        if order_.supervisions.filter(
+            unit_id=order_.lead_unit_id,
+            instruction=instruction.strip(),
+            answered_at__isnull=True,
+            clock__status=Clock.Status.RUNNING,
+        ).exists():  # a double click
+            raise _conflict("reason", _("This supervision order has been issued already."))
         urgent = order_.urgency != Urgency.NORMAL
         supervision = Supervision.objects.create(
             order=order_,
@@ -775,6 +903,10 @@ def order_answer_supervision(
         locked = Supervision.objects.select_for_update().get(pk=supervision.pk)
         if locked.answered_at is not None:
             raise _conflict("answer", _("This supervision order has been answered already."))
+        if locked.clock is not None and locked.clock.status == Clock.Status.STOPPED:
+            raise _conflict(
+                "answer", _("This supervision order ended when the order was returned.")
+            )
         locked.answer, locked.answered_at, locked.answered_by = answer, timezone.now(), actor
         locked.save(update_fields=["answer", "answered_at", "answered_by"])
         _stop(locked.clock)
@@ -796,20 +928,7 @@ def order_card(*, order: WorkOrder, actor, reason: str, channel: str = Channel.A
     """A supervisor's card for an overdue order now, rather than at the next sweep: for the
     deadline it missed, which is then not carded again."""
     with _step(order, "card", actor=actor, channel=channel, reason=reason) as state:
-        missed = (
-            overdue_clocks(timezone.now())
-            .filter(
-                Q(
-                    pk__in=[
-                        state.order.sign_clock_id,
-                        state.order.reply_clock_id,
-                        state.order.close_clock_id,
-                    ]
-                )
-                | Q(pk__in=_supervision_clocks(state.order))
-            )
-            .first()
-        )
+        missed = overdue_clocks(timezone.now()).filter(pk__in=order_clocks(state.order)).first()
         if missed is None:
             raise ValidationError({"reason": _("No deadline of this order is overdue.")})
         card = _issue_card(state.order, missed, actor=actor, reason=reason.strip())
@@ -817,20 +936,31 @@ def order_card(*, order: WorkOrder, actor, reason: str, channel: str = Channel.A
     return card
 
 
-def _supervision_clocks(order: WorkOrder):
-    return Supervision.objects.filter(order=order).values("clock_id")
+def order_clocks(order: WorkOrder) -> list[int]:
+    """The ids of every clock of the order: its deadlines (those of earlier rounds, before a
+    reopening or a return, too) and its supervision orders'."""
+    own = Clock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(WorkOrder), subject_id=str(order.pk)
+    ).values_list("pk", flat=True)
+    supervised = Supervision.objects.filter(order=order, clock__isnull=False)
+    return [*own, *supervised.values_list("clock_id", flat=True)]
 
 
-def overdue_clocks(now):
-    """The hotline's clocks that missed their deadline (running past it, or stopped late)
-    and have no card yet."""
-    purposes = [*ORDER_CLOCKS, OrderClock.SUPERVISION]
-    late = Q(status=Clock.Status.RUNNING, due_at__lt=now) | Q(
-        status=Clock.Status.STOPPED, stopped_at__gt=F("due_at")
-    )
+# A clock stopped late is carded by the sweeps of the following days; older ones were
+# judged already (this bounds what each sweep reads, whatever the history).
+LATE_STOP_LOOKBACK = dt.timedelta(days=7)
+
+
+def overdue_clocks(now, *, lookback: dt.timedelta | None = LATE_STOP_LOOKBACK):
+    """The hotline's clocks that missed their deadline (running past it, or stopped late
+    within `lookback`; None: ever) and have no card yet."""
+    stopped_late = Q(status=Clock.Status.STOPPED, stopped_at__gt=F("due_at"))
+    if lookback is not None:
+        stopped_late &= Q(stopped_at__gte=now - lookback)
+    late = Q(status=Clock.Status.RUNNING, due_at__lt=now) | stopped_late
     return (
-        Clock.objects.filter(late, purpose__in=purposes)
-        .exclude(pk__in=Card.objects.filter(clock__isnull=False).values("clock_id"))
+        Clock.objects.filter(late, purpose__in=[*ORDER_CLOCKS, OrderClock.SUPERVISION])
+        .filter(~Exists(Card.objects.filter(clock=OuterRef("pk"))))
         .order_by("due_at", "pk")
     )
 
@@ -877,25 +1007,41 @@ def sweep(now=None) -> dict[str, int]:
     sweep issue nothing twice."""
     now = now or timezone.now()
     issued = {CardColour.YELLOW: 0, CardColour.RED: 0}
-    for clock in list(overdue_clocks(now)[:5000]):
+    for clock in list(overdue_clocks(now)[:SWEEP_BATCH]):
         order = _clock_order(clock)
         if order is None:
             continue
-        with transaction.atomic():
-            locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
-            if Card.objects.filter(clock=clock).exists():
-                continue
-            card = _issue_card(locked, clock, actor=None, reason="")
-            _record(
-                locked,
-                action="card",
-                actor=None,
-                channel=Channel.SYSTEM,
-                from_state=locked.status,
-                payload={"card": card.pk, "colour": card.colour, "deadline": clock.purpose},
-            )
-        issued[card.colour] += 1
+        try:
+            card = _sweep_one(order, clock, now)
+        except Exception:  # one bad row must not stop the cards of all the others
+            logger.exception("Hotline sweep: clock %s of order %s", clock.pk, order.number)
+            continue
+        if card is not None:
+            issued[card.colour] += 1
     return {"yellow_cards": issued[CardColour.YELLOW], "red_cards": issued[CardColour.RED]}
+
+
+SWEEP_BATCH = 5000  # cards issued per run at most; the next run takes the rest
+
+
+def _sweep_one(order: WorkOrder, clock: Clock, now) -> Card | None:
+    """Card one missed deadline, judged again under the order's lock (an extension approved
+    since the list was read, another sweep first)."""
+    with transaction.atomic():
+        locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+        if not overdue_clocks(now).filter(pk=clock.pk).exists():
+            return None
+        clock.refresh_from_db()
+        card = _issue_card(locked, clock, actor=None, reason="")
+        _record(
+            locked,
+            action="card",
+            actor=None,
+            channel=Channel.SYSTEM,
+            from_state=locked.status,
+            payload={"card": card.pk, "colour": card.colour, "deadline": clock.purpose},
+        )
+    return card
 
 
 def _clock_order(clock: Clock) -> WorkOrder | None:

@@ -101,6 +101,17 @@ def handler_units(user) -> set[int]:
     return departments_for(user, Role.UNIT_HANDLER)
 
 
+def is_handler(user) -> bool:
+    """A unit handler (for some department)."""
+    return bool(handler_units(user))
+
+
+def sees_order_list(user) -> bool:
+    """Staff who work with orders: the center, the units, supervisors and system admins
+    (a citizen's own orders are on their own page)."""
+    return bool(is_agent(user) or is_supervisor(user) or is_handler(user) or is_system_admin(user))
+
+
 def may_register(user) -> bool:
     return is_agent(user)
 
@@ -168,8 +179,13 @@ def _assigned_to(units):
 def may_see_caller(user, order) -> bool:
     """Whether the caller's name shows: not to the units of a confidential order."""
     if order.confidential:
-        return is_agent(user) or is_system_admin(user) or order.caller_user_id == user.pk
+        return is_agent(user) or is_system_admin(user) or _is_caller(user, order)
     return True
+
+
+def _is_caller(user, order) -> bool:
+    # An order taken on the phone has no caller account: None is nobody's (not anonymous's).
+    return order.caller_user_id is not None and order.caller_user_id == user.pk
 
 
 def sees_full_phone(user, order) -> bool:
@@ -184,4 +200,8 @@ def sees_internal(user, order) -> bool:
 
 
 def may_see_statistics(user) -> bool:
-    return is_agent(user) or is_supervisor(user) or is_system_admin(user)
+    """The city's figures: the center, system admins and supervisors of the whole city (one
+    limited to a district sees that district's orders, not the city's figures)."""
+    if is_agent(user) or is_system_admin(user):
+        return True
+    return is_supervisor(user) and _supervised_districts(user) is None

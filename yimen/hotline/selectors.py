@@ -8,14 +8,23 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from yimen.common.audit import object_label
-from yimen.common.clock import ClockState, Light
+from yimen.common.clock import ClockState
 from yimen.common.clocks import clock_state
+from yimen.common.identifiers import normalise_phone
 from yimen.common.models import AuditEvent, Clock
 
 from . import permissions, workflow
-from .choices import AssignmentRole, OrderStatus, OrderType, RequestStatus, Urgency
+from .choices import (
+    AssignmentRole,
+    OrderStatus,
+    OrderType,
+    RequestKind,
+    RequestStatus,
+    Urgency,
+)
 from .models import Category, DeadlineRule, Notice, WorkOrder
 from .services import deadline_for, default_rule
 
@@ -141,8 +150,12 @@ def governing_clock(order: WorkOrder) -> Clock | None:
     """The clock the order is judged by now: to sign, to reply, then to close."""
     name = CLOCK_OF_STATE.get(order.status)
     clock = getattr(order, name) if name else None
-    if order.status == OrderStatus.HANDLING and clock is not None and clock.stopped_at:
-        clock = order.close_clock  # sent back after the reply: the close deadline governs
+    # Re-dispatched after signing (the sign clock stopped), sent back after the reply (the
+    # reply clock stopped): the next deadline still running governs.
+    for later in ("reply_clock", "close_clock"):
+        if clock is None or clock.stopped_at is None or order.status == OrderStatus.CLOSED:
+            break
+        clock = getattr(order, later)
     return clock
 
 
@@ -159,7 +172,11 @@ def center_queues(user) -> dict[str, QuerySet[WorkOrder]]:
         "registered": mine.filter(status=OrderStatus.REGISTERED).order_by("received_at", "pk"),
         "replied": mine.filter(status=OrderStatus.REPLIED).order_by("replied_at", "pk"),
         "callback": mine.filter(status=OrderStatus.CALLBACK).order_by("replied_at", "pk"),
-        "requests": mine.filter(requests__status=RequestStatus.PENDING).distinct(),
+        # Only where a decision can be taken (a unit that replied meanwhile holds it no more).
+        "requests": mine.filter(
+            status__in=workflow.STEPS["decide_request"].sources,
+            requests__status=RequestStatus.PENDING,
+        ).distinct(),
     }
 
 
@@ -178,8 +195,12 @@ def unit_queues(user) -> dict[str, QuerySet[WorkOrder]]:
             assignments__is_active=True,
             assignments__opinion="",
         ).distinct(),
+        # Only where it can be answered (not once the order was returned to the center).
         "supervised": mine.filter(
-            supervisions__unit__in=units, supervisions__answered_at__isnull=True
+            status__in=workflow.STEPS["answer_supervision"].sources,
+            supervisions__unit__in=units,
+            supervisions__answered_at__isnull=True,
+            supervisions__clock__stopped_at__isnull=True,  # ended by a return: not to answer
         ).distinct(),
     }
 
@@ -192,6 +213,7 @@ def notices(user) -> QuerySet[Notice]:
 
 def caller_history(phone: str, *, limit: int = 20) -> QuerySet[WorkOrder]:
     """The caller's earlier orders, newest first (the agent's console looks them up)."""
+    phone = normalise_phone(phone)  # as order_fields stores it
     if not phone:
         return WorkOrder.objects.none()
     return (
@@ -212,8 +234,15 @@ def offered_steps(user, order: WorkOrder) -> list[workflow.Step]:
 
 
 def _useful(action: str, order: WorkOrder, user) -> bool:
+    if action in ("request_return", "request_extension"):  # one of each kind waits at a time
+        kind = RequestKind.RETURN if action == "request_return" else RequestKind.EXTENSION
+        return not order.requests.filter(kind=kind, status=RequestStatus.PENDING).exists()
     if action == "decide_request":
         return order.requests.filter(status=RequestStatus.PENDING).exists()
+    if action == "reply":  # refused while the unit's return waits for the center
+        return not order.requests.filter(
+            kind=RequestKind.RETURN, status=RequestStatus.PENDING
+        ).exists()
     if action == "redispatch":  # a unit with sub-units, not itself a sub-unit the order went to
         return (
             order.lead_unit is not None
@@ -224,11 +253,14 @@ def _useful(action: str, order: WorkOrder, user) -> bool:
         )
     if action == "answer_supervision":
         return order.supervisions.filter(
-            unit__in=permissions.handler_units(user), answered_at__isnull=True
+            unit__in=permissions.handler_units(user),
+            answered_at__isnull=True,
+            clock__stopped_at__isnull=True,
         ).exists()
-    if action == "card":
-        state = light(order)
-        return state is not None and state.light == Light.RED
+    if action == "card":  # a deadline missed and not carded yet
+        from .orders import order_clocks, overdue_clocks
+
+        return overdue_clocks(timezone.now()).filter(pk__in=order_clocks(order)).exists()
     return True
 
 

@@ -17,18 +17,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yimen.common.forms import set_service_errors
 
 from . import knowledge, permissions, search
 from .choices import ArticleStatus
+from .consoles import render_console, writes_articles
+from .consoles import require as _require
 from .forms import ArticleForm, KnowledgeSearchForm, RetireForm, ReviewForm
 from .models import KnowledgeArticle
 
@@ -37,36 +37,6 @@ RESULT_LIMIT = 10  # the results of a search the agent sends
 SUGGEST_LIMIT = 5  # the suggestions while they type
 EXCERPT_CHARS = 160
 EXPIRING_DAYS = 30  # "valid until" shows as a warning this close to the date
-
-
-searches_knowledge = permissions.may_search
-
-
-def _writes(user) -> bool:
-    return permissions.is_agent(user) or permissions.is_knowledge_reviewer(user)
-
-
-CONSOLES = [
-    (gettext_lazy("Knowledge search"), "hotline:knowledge", searches_knowledge),
-    (gettext_lazy("My drafts"), "hotline:drafts", _writes),
-    (gettext_lazy("New article"), "hotline:create", _writes),
-    (gettext_lazy("Review queue"), "hotline:review", permissions.is_knowledge_reviewer),
-]
-
-
-def _require(allowed, user) -> None:
-    if not allowed(user):
-        raise PermissionDenied
-
-
-def render_console(request, template, context, *, status=200):
-    """Render a knowledge-base page with the tabs of the pages the user may use."""
-    tabs = [
-        {"label": label, "url": reverse(name), "active": request.path == reverse(name)}
-        for label, name, allowed in CONSOLES
-        if allowed(request.user)
-    ]
-    return render(request, template, {"consoles": tabs, **context}, status=status)
 
 
 def _articles(user):
@@ -180,7 +150,7 @@ def hit_rows(user, hits, *, today) -> list[dict]:
 def knowledge_search(request):
     """The agent's search. As they type, htmx asks for the suggestions alone (debounced);
     sending the form shows up to RESULT_LIMIT results, optionally of one department."""
-    _require(searches_knowledge, request.user)
+    _require(permissions.may_search, request.user)
     form = KnowledgeSearchForm(request.GET or None)
     today = timezone.localdate()
     context = {"form": form, "rows": [], "query": "", "live": bool(request.htmx)}
@@ -233,13 +203,13 @@ def _render_article(request, article, *, review_form=None, retire_form=None, sta
 
 @login_required
 def article_detail(request, public_id):
-    _require(searches_knowledge, request.user)
+    _require(permissions.may_search, request.user)
     return _render_article(request, _article(request.user, public_id))
 
 
 @login_required
 def article_create(request):
-    _require(_writes, request.user)
+    _require(writes_articles, request.user)
     form = ArticleForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -379,7 +349,7 @@ def _article_list(request, articles, *, title, intro, reviewing=False):
 def drafts(request):
     """The drafts and the articles awaiting review that the user may see (an agent: the
     drafts of the agents; a reviewer: all)."""
-    _require(_writes, request.user)
+    _require(writes_articles, request.user)
     articles = _articles(request.user).filter(
         status__in=[ArticleStatus.DRAFT, ArticleStatus.PENDING]
     )

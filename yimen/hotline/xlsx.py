@@ -62,6 +62,14 @@ IMPORTED = ("code", "name", "parent", "default_unit", "order", "is_active")
 # --- export -------------------------------------------------------------------------------------
 
 
+def as_text(cells: Iterable[Any]) -> None:
+    """Every text cell stays text: a name starting with = (or +, -, @) is never taken for a
+    formula by the spreadsheet that opens the file."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def export_taxonomy(target: str | IO[bytes]) -> int:
     """Write every category (active or not), tree order, to a workbook; returns the rows."""
     book = Workbook()
@@ -87,6 +95,7 @@ def export_taxonomy(target: str | IO[bytes]) -> int:
                 unit.name if unit else "",
             ]
         )
+        as_text(ws[ws.max_row])
     ws.freeze_panes = "A2"
     book.save(target)
     return count

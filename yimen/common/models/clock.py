@@ -51,6 +51,8 @@ class Clock(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["purpose", "started_at"]),  # statistics of one kind of deadline
+            models.Index(fields=["status", "stopped_at"]),  # the hotline sweep's late stops
         ]
 
     def __str__(self):

@@ -1,5 +1,7 @@
 """`manage.py load_demo`: load the demo city (idempotent)."""
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,16 @@ class Command(commands.Command):
             self.stdout.write(self.style.SUCCESS(_("Demo city loaded: %s.") % created))
         else:
             self.stdout.write(_("Demo city already loaded: nothing to add."))
+        # A month of 12345 orders, walked day by day (each day its own transaction: one
+        # transaction of the whole month would hold the audit chain's head for minutes).
+        if settings.YIMEN_DEMO_HOTLINE_ORDERS:
+            call_command(
+                "hotline_demo_month",
+                orders=settings.YIMEN_DEMO_HOTLINE_ORDERS,
+                no_progress=no_progress,
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
         if accounts:
             self._print_accounts(url)
 
