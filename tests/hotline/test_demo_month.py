@@ -10,6 +10,8 @@ moment; a second walk of the same seed, rolled back, checks that it is the same 
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
 from collections import Counter
 from io import StringIO
@@ -19,17 +21,20 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from tests.cases.factories import at
 from yimen.accounts.models import User
 from yimen.common import audit
+from yimen.common.choices import Channel
 from yimen.common.clock import Light
 from yimen.common.models import AuditEvent
 from yimen.demo import city
 from yimen.demo import hotline_orders as month
 from yimen.demo.loader import (
     Report,
+    load_applicants,
     load_departments,
     load_halls,
     load_hotline,
@@ -38,7 +43,8 @@ from yimen.demo.loader import (
     load_window_categories,
 )
 from yimen.demo.management.commands import load_demo
-from yimen.hotline import selectors
+from yimen.hotline import orders as services
+from yimen.hotline import permissions, selectors, stats
 from yimen.hotline.choices import OrderStatus, Resolution
 from yimen.hotline.models import Assignment, Card, OrderRequest, Supervision, WorkOrder
 
@@ -46,6 +52,11 @@ NOW = at(2026, 11, 23, 10, 30)  # a Monday: the month is October, then 1–23 No
 SMALL = 150
 SEED = 7
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# What a template or a slot gets wrong: a digit before a Chinese numeral (6十名), a slot left
+# unfilled, punctuation twice, a habit where a moment is meant (从每天傍晚开始停电).
+SLIPS = re.compile(
+    r"\d[十百千万]|[{}]|[，。；：、][，。；：、？！]|[？！][，。；]|每天每天|从(每天|每晚|周末)"
+)
 
 
 def _fingerprint() -> list[tuple]:
@@ -54,11 +65,15 @@ def _fingerprint() -> list[tuple]:
     rows = orders.order_by("number").values_list(
         "number", "status", "channel", "order_type", "category__code", "lead_unit__uscc",
         "satisfaction", "reopen_count", "resolution", "received_at", "closed_at",
+        "caller_user__username", "content",
     )  # fmt: skip
     cards = Card.objects.order_by("order__number", "deadline", "colour").values_list(
         "order__number", "deadline", "colour", "issued_at"
     )
-    return [*rows, *cards]
+    supervisions = Supervision.objects.order_by("order__number", "issued_at").values_list(
+        "order__number", "issued_at", "answered_at"
+    )
+    return [*rows, *cards, *supervisions]
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +91,7 @@ def walked(django_db_setup, django_db_blocker):
         for step in (load_regions, load_window_categories, load_departments, load_halls):
             step(report)
         load_staff(report)
+        load_applicants(report)
         load_hotline(report)
         events = AuditEvent.objects.count()
         again = transaction.savepoint()
@@ -289,3 +305,104 @@ def test_load_demo_walks_the_month_of_the_configured_size_after_the_city(monkeyp
     with override_settings(YIMEN_DEMO_HOTLINE_ORDERS=0):
         call_command("load_demo", "--no-progress", stdout=StringIO())
     assert asked == {}
+
+
+def test_no_template_reads_wrong_whatever_fills_its_slots():
+    # Given every template of the month with the slots of every district (several draws)
+    texts = month._Texts(random.Random(SEED))
+    templates = [
+        part.split(":", 1)[1]
+        for spec in month.LEAVES.values()
+        for part in spec[3].split("｜")
+        if part.strip()
+    ]
+    templates += [*month.SUGGESTIONS, *(row[5] for row in month.ACCOUNT_ORDERS)]
+    for district in month.PLACES:
+        for _draw in range(5):
+            _town, slots, _centre = texts.place(district)
+            slots |= {"leaf": "路灯不亮", "unit": "市城管局"}
+            for template in templates:
+                # then each reads without a slip
+                text = template.format(**slots)
+                assert not SLIPS.search(text), text
+
+
+def test_the_walked_orders_read_without_slips(demo):
+    # Given the texts of every order of the month: what was said, the title, the replies
+    rows = _orders().values_list("title", "content", "reply", "address")
+    texts = [text for row in rows for text in row if text]
+    # then not one has a numeral, a slot or punctuation gone wrong
+    assert texts and [t for t in texts if SLIPS.search(t)] == []
+    # and no summary of a call starts where the caller's words were cut off (的…, 在…)
+    assert not _orders().filter(title__regex=r"^(的|在|对|从|给)").exists()
+
+
+def test_the_demo_citizen_has_web_orders_to_follow_and_one_to_rate(demo, client):
+    # Given the demo applicant `citizen` at NOW
+    citizen = _user("citizen")
+    own = _orders().filter(caller_user=citizen)
+    # then they filed orders on the web from their account, in every state of a caller
+    assert own.count() >= 3 and {o.channel for o in own} == {"web"}
+    statuses = Counter(own.values_list("status", flat=True))
+    assert statuses[OrderStatus.CLOSED] >= 1
+    assert statuses[OrderStatus.CALLBACK] == 1 and statuses[OrderStatus.HANDLING] == 1
+    # one closed with their own verdict, given online
+    rated = AuditEvent.objects.filter(
+        action="hotline.order.callback", actor=citizen, channel=Channel.ONLINE
+    )
+    assert rated.count() == 1
+    closed = own.get(pk=rated.get().object_id)
+    assert closed.status == OrderStatus.CLOSED and closed.satisfaction == "satisfied"
+    # the demo company has one too
+    assert _orders().filter(caller_user=_user("company"), channel="web").exists()
+    # and their page lists them
+    client.force_login(citizen)
+    page = client.get(reverse("hotline:mine"))
+    assert page.status_code == 200
+    for order in own:
+        assert order.number in page.content.decode()
+    # when the citizen rates the one waiting for the callback / then it closes
+    waiting = own.get(status=OrderStatus.CALLBACK)
+    assert "callback" in {s.action for s in selectors.offered_steps(citizen, waiting)}
+    services.order_callback(
+        order=waiting, actor=citizen, result="satisfied", channel=Channel.ONLINE
+    )
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.CLOSED
+
+
+def test_the_demo_handler_has_a_running_supervision_order_to_answer(demo):
+    # Given the demo handler (禅城区城管执法局) at NOW
+    handler = _user("handler")
+    supervised = selectors.unit_queues(handler)["supervised"]
+    assert supervised.count() == 1
+    supervision = Supervision.objects.select_related("clock").get(
+        order=supervised.get(), answered_at=None
+    )
+    # then it was issued on the last working day, and its clock still runs
+    assert supervision.unit_id in permissions.handler_units(handler)
+    assert timezone.localdate(supervision.issued_at) == dt.date(2026, 11, 20)  # the Friday
+    assert supervision.clock.status == "running" and supervision.clock.due_at > NOW
+    # when the handler answers it / then it is answered
+    services.order_answer_supervision(supervision=supervision, actor=handler, answer="已处理。")
+    supervision.refresh_from_db()
+    assert supervision.answered_at == NOW
+
+
+def test_the_summary_states_the_statistics_instant_answer_rate(demo):
+    # Given the statistics of the month's days (what the statistics page shows for them)
+    days = month.period()
+    assert (days.first, days.last) == (dt.date(2026, 10, 1), timezone.localdate(NOW))
+    figures = stats.figures(days)
+    received = WorkOrder.objects.filter(
+        received_at__gte=days.start, received_at__lt=days.end
+    ).count()
+    # then they count every order received, linked repeat calls too
+    assert figures.instant_rate.whole == received == _orders().count()
+    # and the summary states that rate, of that many
+    rate = figures.instant_rate
+    line = next(line for line in demo["out"].splitlines() if "Answered at once" in line)
+    assert line.split("Answered at once", 1)[1].strip() == (
+        f"{rate.percent}% ({rate.part} of {rate.whole} received)"
+    )
+    assert month.figures()["instant_rate"] == rate.percent

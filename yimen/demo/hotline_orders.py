@@ -18,7 +18,10 @@ seeded generator (random.Random), so a seed always gives the same month:
   supervision orders, repeat calls linked to their earlier order, dissatisfied callers whose
   orders are handled again;
 - the latest orders are still open at the moment of the load, some of them overdue, so the
-  queues of the demo agent and the demo handler are live.
+  queues of the demo agent and the demo handler are live;
+- the demo applicants' logins (citizen, company) have their own web reports in each state a
+  caller sees — one closed with the caller's verdict given online, one waiting for it, one
+  with a unit —, and the demo handler's unit a supervision order still to answer.
 
 Texts come from templates per leaf with Foshan's streets, communities and estates in the
 slots; callers are fictitious (陈先生, 138 0000 xxxx). Orders are marked by their idempotency
@@ -37,7 +40,7 @@ from dataclasses import dataclass, replace
 from unittest import mock
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from yimen.accounts.models import User
@@ -45,6 +48,7 @@ from yimen.common import workdays
 from yimen.common.choices import Channel
 from yimen.common.models import Clock
 from yimen.hotline import orders as services
+from yimen.hotline import stats
 from yimen.hotline.models import (
     Assignment,
     Card,
@@ -124,6 +128,7 @@ TIMES = (
     "周末整晚",
     "每天傍晚",
 )
+SINCE = ("今天早上七点", "今天上午", "昨天晚上", "昨晚十点", "今天中午", "凌晨三点多", "昨天下午")
 SPANS = ("两天了", "三天了", "快一个星期了", "一个多星期了", "半个多月了", "一个多月了")
 DIRECTIONS = ("往南", "往北", "往东", "往西", "进城", "出城")
 SURNAMES = (
@@ -136,7 +141,9 @@ PHONE_PREFIXES = ("138", "139", "135", "137", "136", "159", "188", "189", "133",
 # leaf → (consultation weight, problem weight, share urgent, problem templates, what the unit
 # did). Templates are separated by ｜ and begin with the type they report: C complaint,
 # H request for help, R report of wrongdoing, S suggestion. Slots: {addr} {place} {estate}
-# {road} {road2} {community} {town} {district} {time} {days} {n} {m} {shop} {factory} {dir}.
+# {road} {road2} {community} {town} {district} {time} (when it keeps happening: 每天傍晚)
+# {since} (when it started: 今天早上七点) {days} {n} (2–9) {route} (a bus line) {shop}
+# {factory} {dir}.
 LEAVES: dict[str, tuple[int, int, float, str, str]] = {
     # 城乡建设 › 市政设施
     "路灯不亮": (1, 6, 0.05,
@@ -147,7 +154,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "路灯养护单位已到场更换损坏的灯具和线路，路灯恢复正常照明"),
     "道路破损坑洼": (1, 5, 0.1,
         "H:{road}{dir}方向路面出现一个大坑，下雨积水看不清，已有电动车摔倒，请尽快修补。｜"
-        "H:{addr}路段路面下沉开裂，车辆经过颠簸严重，担心发生事故。｜"
+        "H:{road}靠近{estate}的路段路面下沉开裂，车辆经过颠簸严重，担心发生事故。｜"
         "C:{road}路面坑洼不平{days}，多次看到有车辆爆胎，希望相关部门重视。",
         "养护单位已对破损路面进行修补并设置警示标志，路面恢复平整"),
     "井盖缺失破损": (1, 3, 0.35,
@@ -176,7 +183,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "C:新交付的{estate}房屋墙面开裂、门窗渗水，开发商拖延维修。",
         "已约谈开发商，责成其按合同约定履行保修义务并限期完成维修"),
     "房屋租赁": (2, 3, 0.0,
-        "C:来电人租住{addr}，租约到期后房东以各种理由拒退押金{n}千元。｜"
+        "C:来电人租住{addr}，租约到期后房东以各种理由拒退押金{n}000元。｜"
         "R:{estate}有二房东将房屋隔成多间出租，楼道堆满杂物，消防隐患大，请核查。",
         "已联系房东调解，双方就押金退还达成一致，并对群租情况开展了检查"),
     # 城乡建设 › 住房保障与公积金
@@ -195,7 +202,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
     # 城乡建设 › 建筑施工
     "夜间施工噪声": (1, 6, 0.0,
         "C:{addr}附近工地{time}仍在施工，打桩机声音很大，严重影响周边居民休息。｜"
-        "C:{estate}旁边的工地连续{days}夜间施工，已经影响小孩学习和睡眠。｜"
+        "C:{estate}旁边的工地夜间施工{days}，已经影响小孩学习和睡眠。｜"
         "R:{road}某工地未办理夜间施工许可，每晚施工到凌晨。",
         "已到工地现场检查，责令施工单位停止夜间违规施工，并将持续巡查"),
     "工地扬尘与渣土": (1, 4, 0.0,
@@ -210,12 +217,12 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "经现场核查属实，已下达停工通知书并责令当事人限期自行拆除"),
     # 城市管理 › 市容环境
     "占道经营与流动摊贩": (1, 6, 0.0,
-        "C:{place}每天{time}有大量流动摊贩占道经营，油烟噪声扰民，行人无法通行。｜"
+        "C:{place}{time}有大量流动摊贩占道经营，油烟噪声扰民，行人无法通行。｜"
         "C:{road}有一家{shop}把桌椅摆到人行道上经营，占道严重。｜"
         "C:{estate}门口的水果摊长期占用消防通道，多次劝说无效。",
         "执法队员已到现场劝离流动摊贩，责令商户收回占道物品，并纳入日常巡查"),
     "垃圾清运不及时": (1, 4, 0.0,
-        "C:{estate}门口的垃圾桶已经满了{days}没人清运，臭味很大，蚊蝇滋生。｜"
+        "C:{estate}门口的垃圾桶满了{days}，一直没人清运，臭味很大，蚊蝇滋生。｜"
         "C:{place}垃圾转运站清运不及时，污水横流，影响周边居民。",
         "已督促保洁单位当天完成清运并清洗站点，增加清运频次"),
     "垃圾分类": (3, 2, 0.0,
@@ -248,12 +255,12 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
     # 交通出行 › 公共交通
     "公交线路与站点": (3, 3, 0.0,
         "S:{estate}附近没有公交站，居民出行不便，希望增设站点或开通线路。｜"
-        "C:{n}路公交车在{place}站经常等半个多小时都不来。｜"
+        "C:{route}路公交车在{place}站经常等半个多小时都不来。｜"
         "C:{road}的公交站台雨棚损坏，下雨没地方避雨。",
         "已将线路和站点需求纳入公交线网优化研究，并要求公交企业加强班次管理"),
     "公交服务态度": (1, 2, 0.0,
-        "C:{n}路公交车司机态度恶劣，乘客询问站点时出言不逊。｜"
-        "C:{n}路公交车司机不等乘客坐稳就急刹急起，车上老人差点摔倒。",
+        "C:{route}路公交车司机态度恶劣，乘客询问站点时出言不逊。｜"
+        "C:{route}路公交车司机不等乘客坐稳就急刹急起，车上老人差点摔倒。",
         "已约谈公交企业，对涉事司机进行批评教育并扣减绩效"),
     "地铁运营": (2, 1, 0.0,
         "C:地铁早高峰在{town}站拥挤严重，建议加密班次。｜"
@@ -261,7 +268,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "已反馈地铁运营单位，高峰时段增加运力并加快电梯维修"),
     # 交通出行 › 出租车与网约车
     "出租车拒载绕路": (1, 2, 0.0,
-        "C:来电人{time}在{place}乘坐出租车，司机绕路多收费。｜"
+        "C:来电人{since}在{place}乘坐出租车，司机绕路多收费。｜"
         "C:{place}出租车拒载短途乘客，挑客现象严重。",
         "已调取车辆轨迹核实，对涉事司机依法处罚并退还多收车费"),
     "网约车投诉": (1, 2, 0.0,
@@ -279,17 +286,17 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "C:{place}人行道上停满了车辆，行人只能走机动车道。",
         "交警部门已加强巡查，对违停车辆依法处罚，并施划禁停标线"),
     "驾驶证与车辆业务": (4, 1, 0.0,
-        "C:来电人到车管所办理驾驶证换证，排队{n}个小时仍未办好，对效率不满意。｜"
+        "C:来电人到车管所办理驾驶证换证，排队大半天仍未办好，对效率不满意。｜"
         "H:来电人的车辆年检预约系统一直无法预约，请协助。",
         "已协调车管所优化办理流程，并为来电人预约办理时间"),
     # 市场监管 › 消费维权
     "商品质量": (1, 3, 0.0,
-        "C:来电人在{place}一家商场购买的电热水壶使用{days}就漏电，商家拒绝退换。｜"
+        "C:来电人在{place}一家商场购买的电热水壶用了没几天就漏电，商家拒绝退换。｜"
         "C:来电人购买的家具出现开裂变形，商家不履行三包义务。",
         "已组织消费者与商家调解，商家同意退换商品"),
     "预付卡退费": (1, 4, 0.0,
-        "C:来电人在{place}一家健身房办理了{n}千元的会员卡，现门店关闭，无法退费。｜"
-        "C:{road}一家美发店突然停业，来电人预付卡余额{n}千元无法使用。｜"
+        "C:来电人在{place}一家健身房办理了{n}000元的会员卡，现门店关闭，无法退费。｜"
+        "C:{road}一家美发店突然停业，来电人预付卡余额{n}00元无法使用。｜"
         "C:来电人给孩子在{place}报的游泳课预付费，机构拒绝退还剩余课时费用。",
         "已约谈经营者，经调解经营者同意分期退还预付卡余额"),
     "网购纠纷": (1, 3, 0.0,
@@ -328,7 +335,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
     # 人力资源和社会保障 › 劳动关系
     "拖欠工资": (2, 7, 0.05,
         "H:来电人在{district}一家{factory}工作，公司拖欠{n}个月工资，老板一直推脱。｜"
-        "H:{n}十名工人在{addr}的工地务工，包工头拖欠工资后失联。｜"
+        "H:{n}0多名工人在{addr}的工地务工，包工头拖欠工资后失联。｜"
         "H:来电人从{town}一家{shop}离职{days}，老板拒绝结算最后一个月的工资。",
         "劳动保障监察已立案调查，约谈用人单位负责人，责令其限期支付拖欠工资"),
     "劳动合同纠纷": (3, 3, 0.0,
@@ -388,7 +395,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "已复核来电人的积分并告知复核结果"),
     # 教育 › 学校管理
     "校外培训机构": (1, 3, 0.0,
-        "C:{place}一家培训机构突然停课，拒绝退还剩余学费{n}千元。｜"
+        "C:{place}一家培训机构突然停课，拒绝退还剩余学费{n}000元。｜"
         "R:{road}有培训机构无证办学。",
         "已约谈培训机构负责人，责令其退还学费，并对无证办学依法处理"),
     "学校收费": (2, 1, 0.0,
@@ -401,7 +408,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "已对涉事企业开展执法检查，责令其整改废气处理设施并依法立案"),
     "社会生活噪声": (1, 5, 0.0,
         "C:{estate}楼下的{shop}{time}音响很大，严重扰民。｜"
-        "C:{place}广场舞音响声音太大，每天{time}都在跳。｜"
+        "C:{place}广场舞音响声音太大，每晚都跳到十点多。｜"
         "C:{estate}楼上住户{time}经常搬动家具，噪声扰民，协商无果。",
         "已到现场调查，对噪声源进行劝导和处罚，并将持续跟进"),
     "河涌水体污染": (1, 2, 0.0,
@@ -415,7 +422,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "已对涉事企业开展夜间突击检查，依法立案查处"),
     # 水电气与公用事业 › 供水
     "停水与水压低": (2, 4, 0.3,
-        "H:{estate}从{time}开始停水，没有接到任何通知，请尽快恢复供水。｜"
+        "H:{estate}从{since}开始停水，没有接到任何通知，请尽快恢复供水。｜"
         "H:{estate}高层住户水压很低，洗澡都成问题，{days}。｜"
         "H:{road}路边水管爆裂，大量自来水外流。",
         "供水公司已抢修管道并恢复正常供水，今后停水将提前通知"),
@@ -427,7 +434,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "供水公司已上门校验水表并核实用水量，重新核算水费"),
     # 水电气与公用事业 › 供电
     "停电": (2, 3, 0.3,
-        "H:{estate}从{time}开始停电，没有收到停电通知，请尽快恢复。｜"
+        "H:{estate}从{since}开始停电，没有收到停电通知，请尽快恢复。｜"
         "H:{community}频繁跳闸停电，电器都损坏了。",
         "供电局已派员抢修线路并恢复供电"),
     "电费与电表": (4, 1, 0.0,
@@ -509,7 +516,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
         "已加快办理抵押注销登记并通知来电人"),
     # 政务服务
     "政务服务中心办事": (4, 1, 0.0,
-        "C:来电人在{district}政务服务中心办事排队{n}个多小时，窗口开得很少。｜"
+        "C:来电人在{district}政务服务中心办事排队两个多小时，窗口开得很少。｜"
         "C:政务服务中心工作人员对来电人的问题答复不清。",
         "已核实情况，增开高峰时段窗口并加强窗口人员业务培训"),
     "网上办事与粤省事": (4, 1, 0.0,
@@ -527,7 +534,7 @@ LEAVES: dict[str, tuple[int, int, float, str, str]] = {
 
 # Generic suggestions and praise, filed under the leaf they are about.
 SUGGESTIONS = (
-    "建议有关部门加强对{leaf}问题的管理，{place}一带此类问题较多，希望定期巡查并公开处理结果。",
+    "建议有关部门加强对{leaf}问题的管理，{road}一带此类问题较多，希望定期巡查并公开处理结果。",
     "关于{leaf}，建议在{district}推行网上预约和进度查询，减少群众往返。",
     "建议在{town}设立{leaf}方面的便民咨询点，方便老年人办事。",
 )
@@ -695,9 +702,12 @@ class Plan:
     duplicate: bool = False
     verdicts: tuple[str, ...] = ("satisfied",)
     # The story ends once the order reaches this status, or ("requested") once the unit
-    # has asked for an extension: open at the moment of the load.
+    # has asked for an extension, or ("supervised") once a supervision order is issued:
+    # open at the moment of the load.
     stop: str = ""
     master: object = None  # a repeat call: the order it repeats
+    account: str = ""  # filed on the web by this demo login, who gives the verdict online
+    staged: bool = False  # set up for the demo logins (see _staged): left as it is
 
     @property
     def urgent(self) -> bool:
@@ -801,6 +811,7 @@ class _Texts:
             "factory": rng.choice(FACTORIES),
             "n": str(rng.randint(2, 9)),
             "route": str(rng.randint(101, 299)),
+            "since": rng.choice(SINCE),
         }
         return town, slots, centre
 
@@ -832,7 +843,7 @@ def _question(text: str) -> str:
 def _first_clause(text: str) -> str:
     for stop in "，。；！":
         text = text.split(stop)[0]
-    return text.removeprefix("来电人")[:30]
+    return text[:30]
 
 
 # Agents do not all file alike: some orders go under a neighbouring leaf of the one their
@@ -886,6 +897,7 @@ def plan_month(*, orders: int, seed: int, end: dt.datetime) -> list[Plan]:
                 continue
             plans.append(_plan(rng, texts, units, unit_names, channel, at))
     plans += _overdue_with_the_demo_handler(plans, end, rng, texts, units, unit_names)
+    plans += _staged(end, seed, units, unit_names)
     plans.sort(key=lambda p: p.at)
     plans = [replace(p, n=n) for n, p in enumerate(plans, start=1)]
     return _settle(plans, end, rng)
@@ -933,6 +945,97 @@ def _overdue_with_the_demo_handler(plans, end, rng, texts, units, unit_names) ->
     return extra
 
 
+# The demo applicants' logins that file orders on the web: username → (name, phone, district).
+ACCOUNTS = {
+    row[4]: (row[0], row[3], row[1]) for rows in (city.PERSONS, city.ENTERPRISES) for row in rows
+    if row[4]
+}  # fmt: skip
+# Their orders, each in a state the login can act on or look at when the month is loaded:
+# (login, filed this many working days before the day of the load, leaf, type, title, what
+# they wrote (a consultation asks one of the leaf's questions), where the story stops (""
+# closed), the verdict they give online). The slots are filled from the login's district.
+ACCOUNT_ORDERS = (
+    ("citizen", 15, "路灯不亮", "help", "{road}路灯不亮",
+     "{road}靠近{estate}一段的路灯不亮{days}，晚上下班回家路上很黑，骑电动车很危险，"
+     "麻烦尽快派人维修。", "", "satisfied"),
+    ("company", 12, "企业开办与变更", "help", "企业变更登记材料多次被退回",
+     "我司在网上申请企业变更登记，材料被退回两次，每次退回的原因都不一样，"
+     "希望一次性告知需要补正的材料。", "", "basic"),
+    ("citizen", 9, "社会生活噪声", "complaint", "{shop}深夜噪声扰民",
+     "{estate}楼下新开的{shop}每晚营业到凌晨，音响声音很大，家里老人小孩都睡不好，"
+     "和店家沟通过也没用，请有关部门处理。", "callback", ""),
+    ("citizen", 5, "公积金提取", "consultation", "咨询公积金提取", "", "", ""),
+    ("citizen", 3, "占道经营与流动摊贩", "complaint", "{estate}门口流动摊贩占道经营",
+     "我住在{estate}，小区门口每天傍晚有很多流动摊贩占道摆卖，油烟很大，"
+     "行人只能走到机动车道上，希望加强管理。", "handling", ""),
+)  # fmt: skip
+SUPERVISED_AFTER = 4  # working days: the demo handler's unit's order under supervision
+
+
+def _workdays_before(day: dt.date, n: int) -> dt.date:
+    while n:
+        day -= ONE_DAY
+        if workdays.is_workday(day):
+            n -= 1
+    return day
+
+
+def _staged(end: dt.datetime, seed: int, units, unit_names) -> list[Plan]:
+    """What the demo logins find at the moment of the load, drawn with a generator of their
+    own (the rest of the month draws as it would without them): the web orders of the demo
+    applicants' accounts (ACCOUNT_ORDERS: one closed with the citizen's own verdict, one
+    waiting for it, one with a unit, an instant answer), and a supervision order issued on
+    the last working day to the demo handler's unit, not answered yet — its clock still
+    runs."""
+    rng = random.Random(f"{seed}:staged")
+    texts = _Texts(rng)
+    tz = timezone.get_default_timezone()
+    first, _current, today = month_span(end)
+    plans = []
+    for account, days, leaf, order_type, title, words, stop, verdict in ACCOUNT_ORDERS:
+        name, phone, district = ACCOUNTS[account]
+        town, slots, _centre = texts.place(district)
+        day = max(first, _workdays_before(today, days))
+        at = dt.datetime.combine(day, dt.time(rng.randint(19, 21), rng.randrange(60)), tzinfo=tz)
+        asking = order_type == "consultation"
+        if asking:
+            content = _voiced("web", _question(rng.choice(texts.asks[leaf])), asking=True)
+        else:
+            content = words.format(**slots)
+        plan = Plan(
+            n=0,
+            at=at,
+            channel="web",
+            order_type=order_type,
+            urgency="normal",
+            leaf=leaf,
+            district=district,
+            town=town,
+            title=title.format(**slots),
+            content=content,
+            address="" if asking else _address(words, slots),
+            latitude="",
+            longitude="",
+            caller_name=name,
+            caller_phone=phone,
+            confidential=False,
+            instant=asking,
+            lead=route(leaf, district, town, rng)[0],
+            verdicts=(verdict or "satisfied",),
+            stop=stop,
+            account=account,
+            staged=True,
+        )
+        plans.append(plan)
+    day = _workdays_before(today, SUPERVISED_AFTER)
+    at = dt.datetime.combine(day, dt.time(9, rng.randrange(60)), tzinfo=tz)
+    leaf = rng.choice(("占道经营与流动摊贩", "人行道设施损坏"))
+    plan = _plan(rng, texts, units, unit_names, "phone", at, about=(leaf, CHANCHENG))
+    changes = {**PLAIN, "supervise": True, "stop": "supervised", "staged": True}
+    plans.append(replace(plan, **changes, lead=DEMO_HANDLER_UNIT, sub=""))
+    return plans
+
+
 def _plan(rng, texts: _Texts, units, unit_names, channel: str, at: dt.datetime, about=None) -> Plan:
     """An order as it comes in; `about` = (leaf, district) makes it a complaint about that."""
     order_type = "complaint" if about else _pick(rng, TYPES)
@@ -964,7 +1067,8 @@ def _plan(rng, texts: _Texts, units, unit_names, channel: str, at: dt.datetime, 
         text = template.format(**slots)
         content = _voiced(channel, text, asking=False)
         word = TYPE_WORDS.get(order_type)
-        if rng.random() < 0.5:  # the agent's summary: the first clause of what was said
+        summary = rng.random() < 0.5
+        if summary and not text.startswith("来电人"):  # the first clause of what was said
             title = _first_clause(text)
         else:
             title = (
@@ -1054,7 +1158,11 @@ def _settle(plans: list[Plan], end: dt.datetime, rng: random.Random) -> list[Pla
     the load finds orders in every open state, some of them overdue, some with the demo
     handler's unit."""
     plans = list(plans)
-    dispatched = [i for i, p in enumerate(plans) if not p.instant and p.order_type != "praise"]
+    dispatched = [
+        i
+        for i, p in enumerate(plans)
+        if not p.instant and p.order_type != "praise" and not p.staged
+    ]
     early = [i for i in dispatched if plans[i].at < end - dt.timedelta(days=16)]
     wanted = {
         "wrong": 2,
@@ -1189,9 +1297,11 @@ class _Month:
         self.short = {key: short for key, _n, short, _r, _p in city.DEPARTMENTS}
         names = handlers()
         users = User.objects.in_bulk(
-            [*names.values(), "agent", "agent_2", "agent_3", "supervisor"], field_name="username"
+            [*names.values(), *_logins(), "agent", "agent_2", "agent_3", "supervisor"],
+            field_name="username",
         )
         self.handlers = {key: users[name] for key, name in names.items()}
+        self.accounts = {name: users[name] for name in _logins()}
         self.agents = [users["agent_3"], users["agent"], users["agent_2"]]  # night, day, evening
         self.supervisor = users["supervisor"]
         codes = demo_hotline.leaf_codes()
@@ -1313,6 +1423,18 @@ class _Month:
             return due + dt.timedelta(minutes=rng.uniform(20, 300))
         return work_after(due, rng.uniform(30, 900))
 
+    def _lately(self, rng) -> dt.datetime:
+        """A moment of the last working afternoon before the end (today's, once it is past
+        midday), after now."""
+        end = timezone.localtime(self.end)
+        day = end.date()
+        if not (workdays.is_workday(day) and end.hour >= 13):
+            day = _workdays_before(day, 1)
+        at = _at(day, 14 * 60 + 30 + rng.uniform(0, 90))
+        if day == end.date():
+            at = min(at, self.end - dt.timedelta(minutes=rng.uniform(20, 40)))
+        return max(at, self.now + dt.timedelta(minutes=10))
+
     def _callback_at(self, rng, order) -> dt.datetime:
         at = self.center_after(rng, 240, 4300, opens=9.0, closes=20.5)
         due = self.deadlines[order.pk]["close"]
@@ -1340,8 +1462,10 @@ class _Month:
             "app": Channel.MOBILE,
             "kiosk": Channel.KIOSK,
         }.get(plan.channel, Channel.HOTLINE)
+        caller = self.accounts[plan.account] if plan.account else None  # on the web
         order = services.order_register(
-            actor=self.agent() if by_agent else None,
+            actor=caller or (self.agent() if by_agent else None),
+            caller_user=caller,
             order_channel=plan.channel,
             data={
                 "order_type": plan.order_type,
@@ -1487,8 +1611,13 @@ class _Month:
                 return  # the request waits for the center at the moment of the load
             due = self._extended(order)
         if plan.supervise:
-            yield self.on_time(rng, plan, due, 0.5)
+            if plan.stop == "supervised":
+                yield self._lately(rng)
+            else:
+                yield self.on_time(rng, plan, due, 0.5)
             yield from self._supervise(plan, order, rng, holder)
+            if plan.stop == "supervised":
+                return  # the unit has yet to answer it at the moment of the load
         yield from self._reply(plan, order, rng, holder, due)
 
     def _extend(self, plan: Plan, order, rng, holder):
@@ -1519,6 +1648,8 @@ class _Month:
         )
         supervision.order = order
         heapq.heappush(self.dues, supervision.clock.due_at)
+        if plan.stop == "supervised":
+            return
         due = supervision.clock.due_at
         if plan.supervision_late:
             yield self.late(rng, plan, due)
@@ -1561,15 +1692,23 @@ class _Month:
             if self._stopped(plan, order):
                 return
             yield self._callback_at(rng, order)
-            services.order_callback(
-                order=order,
-                actor=self.agent(),
-                result=verdict,
-                note={
-                    "unsatisfied": "来电人表示问题未得到解决。",
-                    "unreachable": "三次回访均未接通。",
-                }.get(verdict, ""),
-            )
+            if plan.account:  # the caller gives the verdict online
+                services.order_callback(
+                    order=order,
+                    actor=self.accounts[plan.account],
+                    result=verdict,
+                    channel=Channel.ONLINE,
+                )
+            else:
+                services.order_callback(
+                    order=order,
+                    actor=self.agent(),
+                    result=verdict,
+                    note={
+                        "unsatisfied": "来电人表示问题未得到解决。",
+                        "unreachable": "三次回访均未接通。",
+                    }.get(verdict, ""),
+                )
             if order.status == "closed":
                 return
             self._started(order, "reply", "close")
@@ -1626,6 +1765,11 @@ class Result:
     loaded_before: bool = False
 
 
+def _logins() -> list[str]:
+    """The demo applicants' logins that file orders of the month."""
+    return sorted({login for login, *_rest in ACCOUNT_ORDERS})
+
+
 def loaded() -> bool:
     return WorkOrder.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists()
 
@@ -1635,7 +1779,7 @@ def missing() -> list[str]:
     districts, hotline categories (load_demo loads them)."""
     from .loader import department_uscc
 
-    usernames = {*handlers().values(), "agent", "agent_2", "agent_3", "supervisor"}
+    usernames = {*handlers().values(), *_logins(), "agent", "agent_2", "agent_3", "supervisor"}
     found = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     gaps = sorted(usernames - found)
     usccs = {department_uscc(key) for key, *_rest in city.DEPARTMENTS}
@@ -1696,60 +1840,59 @@ def load(
     )
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 2) if whole else None
+def period() -> stats.Period | None:
+    """The days of the demo month as the statistics page takes a span of days: from the
+    first day of its full month to today (to its last order's day once that is too far
+    back for one span); None before the month is loaded."""
+    demo = WorkOrder.objects.filter(idempotency_key__startswith=KEY_PREFIX)
+    span = demo.aggregate(first=Min("received_at"), last=Max("received_at"))
+    if span["first"] is None:
+        return None
+    first = timezone.localdate(span["first"]).replace(day=1)
+    last = max(timezone.localdate(span["last"]), timezone.localdate())
+    if (last - first).days >= stats.MAX_SPAN_DAYS:
+        last = timezone.localdate(span["last"])
+    return stats.Period.span(first, last)
 
 
 def figures() -> dict[str, object]:
-    """The demo orders' figures (both months together), counted as the monthly bulletin
-    counts them (yimen.hotline.stats): volumes by status, channel, type and urgency; the
-    instant-answer rate; on-time signing and replying (the orders' current deadlines);
-    satisfaction (final verdicts, a caller not reached excluded); the average handling time
-    in calendar days; returns, extensions, supervision orders, repeat calls, reopened
-    orders, re-dispatches, co-handling and cards."""
+    """The demo orders' figures (both months together): volumes by status, channel, type and
+    urgency, returns, extensions, supervision orders, repeat calls, reopened orders,
+    re-dispatches, co-handling and cards, counted over the demo's orders; and the rates the
+    statistics page and the monthly bulletin state for the same days — the instant-answer
+    rate (of every order received), on-time signing and replying, satisfaction and its
+    verdicts, the average handling in working days — taken from yimen.hotline.stats itself
+    (`stated`, with its `period`), so that the two always agree."""
     demo = WorkOrder.objects.filter(idempotency_key__startswith=KEY_PREFIX)
-    total = demo.count()
+    days = period()
+    stated = stats.figures(days) if days is not None else None
 
     def by(field: str, qs=demo) -> dict[str, int]:
         rows = qs.values_list(field).annotate(n=Count("pk")).order_by("-n", field)
         return dict(rows)
 
-    def on_time(name: str) -> float | None:
-        stopped = demo.filter(**{f"{name}__status": Clock.Status.STOPPED})
-        done = stopped.aggregate(
-            all=Count("pk"),
-            kept=Count("pk", filter=Q(**{f"{name}__stopped_at__lte": F(f"{name}__due_at")})),
-        )
-        return _share(done["kept"], done["all"])
+    def percent(name: str):
+        return getattr(stated, name).percent if stated is not None else None
 
-    handled = demo.filter(status="closed", resolution="handled")
-    verdicts = by("satisfaction", handled)
-    reached = sum(n for v, n in verdicts.items() if v != "unreachable")
-    pleased = verdicts.get("satisfied", 0) + verdicts.get("basic", 0)
-    spans = [
-        (closed - dispatched).total_seconds() / 86400
-        for dispatched, closed in handled.values_list("dispatched_at", "closed_at")
-        if dispatched and closed
-    ]
     requests = OrderRequest.objects.filter(order__in=demo)
     cards = Card.objects.filter(order__in=demo)
     assignments = Assignment.objects.filter(order__in=demo)
     return {
-        "orders": total,
+        "orders": demo.count(),
         "status": by("status"),
         "channel": by("channel"),
         "type": by("order_type"),
         "urgency": by("urgency"),
-        "instant_rate": _share(
-            demo.filter(resolution="instant").count(),
-            total - demo.filter(master__isnull=False).count(),
-        ),
+        "period": days,
+        "stated": stated,
+        "instant": stated.instant_rate if stated is not None else stats.Rate(),
+        "instant_rate": percent("instant_rate"),
         "answered_from_articles": demo.filter(article__isnull=False).count(),
-        "sign_on_time": on_time("sign_clock"),
-        "reply_on_time": on_time("reply_clock"),
-        "satisfaction": _share(pleased, reached),
-        "verdicts": verdicts,
-        "average_days": round(sum(spans) / len(spans), 2) if spans else None,
+        "sign_on_time": percent("sign_rate"),
+        "reply_on_time": percent("reply_rate"),
+        "satisfaction": percent("satisfaction"),
+        "verdicts": dict(stated.verdicts.items()) if stated is not None else {},
+        "average_days": stated.average_days if stated is not None else None,
         "returns": by("status", requests.filter(kind="return")),
         "extensions": by("status", requests.filter(kind="extension")),
         "supervisions": Supervision.objects.filter(order__in=demo).count(),

@@ -569,6 +569,16 @@ class CardAdmin(ViewOnlyAdmin):
         return super().get_queryset(request).filter(order__in=seen.values("pk"))
 
 
+def _percent(name: str):
+    """An accuracy column shown as a percentage, under the field's own label."""
+
+    @admin.display(description=DispatchModel._meta.get_field(name).verbose_name)
+    def shown(self, obj):
+        return f"{getattr(obj, name):.1%}"
+
+    return shown
+
+
 @admin.register(DispatchModel)
 class DispatchModelAdmin(ViewOnlyAdmin):
     """The trained versions with the accuracy measured on their held-out orders (trained with
@@ -579,13 +589,17 @@ class DispatchModelAdmin(ViewOnlyAdmin):
         "trained_at",
         "train_size",
         "test_size",
-        "unit_top1",
-        "unit_top3",
-        "category_top1",
-        "category_top3",
+        "unit_top1_shown",
+        "unit_top3_shown",
+        "category_top1_shown",
+        "category_top3_shown",
         "is_active",
     )
     fieldsets = ((None, {"fields": (*list_display, "sha256")}),)
+    unit_top1_shown = _percent("unit_top1")
+    unit_top3_shown = _percent("unit_top3")
+    category_top1_shown = _percent("category_top1")
+    category_top3_shown = _percent("category_top3")
 
 
 @admin.register(Open311Client)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yimen.common.choices import Channel
 from yimen.common.clock import Light
@@ -503,7 +504,7 @@ class CallbackForm(OrderActionForm):
     """回访: the caller's verdict. The caller answering online chooses how satisfied they
     are; only the center records that the caller could not be reached."""
 
-    result = forms.ChoiceField(label=_("Verdict"), widget=forms.RadioSelect)
+    result = forms.ChoiceField(label=pgettext_lazy("callback", "Verdict"), widget=forms.RadioSelect)
     note = _text(_("Note"), required=False)
     rename = {"reason": "note"}
 

@@ -346,24 +346,15 @@ class Requests:
     approved: int = 0
 
 
-@dataclass
-class UnitRow:
-    """One unit's line of the ranking."""
+class _Outcomes:
+    """The rates of a unit's row and of the whole period, from their counts."""
 
-    unit_id: int
-    name: str
-    received: int = 0
-    closed: int = 0
-    sign: Deadlines = field(default_factory=Deadlines)
-    reply: Deadlines = field(default_factory=Deadlines)
-    verdicts: Verdicts = field(default_factory=Verdicts)
-    handling: Handling = field(default_factory=Handling)
-    returns: Requests = field(default_factory=Requests)
-    extensions: Requests = field(default_factory=Requests)
-    supervisions: int = 0
-    yellow_cards: int = 0
-    red_cards: int = 0
-    rank: int = 0
+    sign: Deadlines
+    reply: Deadlines
+    verdicts: Verdicts
+    handling: Handling
+    yellow_cards: int
+    red_cards: int
 
     @property
     def satisfaction(self) -> Rate:
@@ -386,6 +377,26 @@ class UnitRow:
         return self.yellow_cards + self.red_cards
 
 
+@dataclass
+class UnitRow(_Outcomes):
+    """One unit's line of the ranking."""
+
+    unit_id: int
+    name: str
+    received: int = 0
+    closed: int = 0
+    sign: Deadlines = field(default_factory=Deadlines)
+    reply: Deadlines = field(default_factory=Deadlines)
+    verdicts: Verdicts = field(default_factory=Verdicts)
+    handling: Handling = field(default_factory=Handling)
+    returns: Requests = field(default_factory=Requests)
+    extensions: Requests = field(default_factory=Requests)
+    supervisions: int = 0
+    yellow_cards: int = 0
+    red_cards: int = 0
+    rank: int = 0
+
+
 @dataclass(frozen=True)
 class MonthPoint:
     month: dt.date  # its first day
@@ -398,7 +409,7 @@ class MonthPoint:
 
 
 @dataclass
-class Figures:
+class Figures(_Outcomes):
     """Everything reported for one period (see the module's docstring for each definition)."""
 
     period: Period
@@ -427,26 +438,6 @@ class Figures:
     @property
     def instant_rate(self) -> Rate:
         return Rate(self.instant, self.received)
-
-    @property
-    def sign_rate(self) -> Rate:
-        return self.sign.rate
-
-    @property
-    def reply_rate(self) -> Rate:
-        return self.reply.rate
-
-    @property
-    def satisfaction(self) -> Rate:
-        return self.verdicts.rate
-
-    @property
-    def average_days(self) -> Decimal | None:
-        return self.handling.average
-
-    @property
-    def cards(self) -> int:
-        return self.yellow_cards + self.red_cards
 
 
 @dataclass(frozen=True)

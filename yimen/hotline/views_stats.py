@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -202,7 +202,7 @@ def charts(figures: stats.Figures) -> list[dict]:
         ),
         bar_chart(
             "chart-verdict",
-            row_header=_("Verdict"),
+            row_header=pgettext("callback", "Verdict"),
             title=_("Callback verdicts of the orders closed"),
             what=_("Callback verdicts"),
             column=_("Orders"),

@@ -106,19 +106,34 @@ class Command(commands.Command):
         def share(value) -> str:
             return "—" if value is None else f"{value:.2f}%"
 
+        # The rates are the statistics page's for the month's days (yimen.hotline.stats).
+        days, instant = figures["period"], figures["instant"]
+        average = figures["average_days"]
         lines = [
             (_("Orders"), str(figures["orders"])),
             (_("By status"), counts(figures["status"], OrderStatus)),
             (_("By channel"), counts(figures["channel"], OrderChannel)),
             (_("By type"), counts(figures["type"], OrderType)),
             (_("By urgency"), counts(figures["urgency"], Urgency)),
-            (_("Answered at once"), share(figures["instant_rate"])),
+            (
+                _("Statistics period"),
+                f"{days.first:%Y-%m-%d} – {days.last:%Y-%m-%d}" if days else "—",
+            ),
+            (
+                _("Answered at once"),
+                _("%(rate)s (%(part)d of %(whole)d received)")
+                % {
+                    "rate": share(figures["instant_rate"]),
+                    "part": instant.part,
+                    "whole": instant.whole,
+                },
+            ),
             (_("Answered from an article"), str(figures["answered_from_articles"])),
             (_("Signed on time"), share(figures["sign_on_time"])),
             (_("Replied on time"), share(figures["reply_on_time"])),
             (_("Satisfaction"), share(figures["satisfaction"])),
             (_("Callback verdicts"), counts(figures["verdicts"], Satisfaction)),
-            (_("Average handling (calendar days)"), str(figures["average_days"])),
+            (_("Average handling (working days)"), "—" if average is None else str(average)),
             (_("Returns"), counts(figures["returns"], RequestStatus)),
             (_("Extensions"), counts(figures["extensions"], RequestStatus)),
             (_("Supervision orders"), str(figures["supervisions"])),
