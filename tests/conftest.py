@@ -12,6 +12,16 @@ from .accounts.factories import UserFactory
 from .org.factories import DepartmentFactory, HallFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_without_its_month():
+    # The demo city without its month of 12345 orders (tests/hotline/test_demo_month.py walks
+    # a small month of its own). Session-wide: the demo tests load the city in module-scoped
+    # fixtures, before any function-scoped `settings` change.
+    from django.conf import settings
+
+    settings.YIMEN_DEMO_HOTLINE_ORDERS = 0
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     # The manifest storage needs `collectstatic`; tests render templates without it.
@@ -21,9 +31,6 @@ def _test_settings(settings):
     }
     # Argon2 is deliberately slow; the tests only need passwords to check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The demo city without its month of 12345 orders (tests/hotline/test_demo_month.py
-    # walks a small month of its own).
-    settings.YIMEN_DEMO_HOTLINE_ORDERS = 0
 
 
 @pytest.fixture(autouse=True)
