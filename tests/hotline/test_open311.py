@@ -788,7 +788,7 @@ class TestNoPersonalData:
             assert secret not in everything
 
     def test_text_that_xml_cannot_carry(self, scene):
-        order = scene.order_at(OrderStatus.REGISTERED, content="路灯\x0b不亮\x00了 <b>&amp;")
+        order = scene.order_at(OrderStatus.REGISTERED, content="路灯\x0b不亮\x01了 <b>&amp;")
         (row,) = xml_requests(get_xml(f"requests/{order.number}"))
         assert row["description"] == "路灯不亮了 <b>&amp;"
 

@@ -171,3 +171,12 @@ def test_the_account_phone_of_a_web_caller_is_normalised(scene):
     order = scene.register(caller=scene.citizen, caller_phone="")
     # Then the order holds the account's number in its normal form
     assert WorkOrder.objects.get(pk=order.pk).caller_phone == "13700137000"
+
+
+def test_a_nul_character_is_a_field_error_not_a_database_error(db):
+    # Given content with a NUL (PostgreSQL cannot store it) / when checked / then it is named
+    with pytest.raises(ValidationError) as raised:
+        orders.order_fields(
+            {"order_type": "complaint", "content": "路灯\x00不亮"}, order_channel="web"
+        )
+    assert "content" in raised.value.message_dict

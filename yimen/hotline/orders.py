@@ -184,6 +184,9 @@ def order_fields(data: Mapping[str, Any], *, order_channel: str, caller_user=Non
     values["caller_phone"] = phone
     values["confidential"] = _flag(data.get("confidential"))
     values["media_url"] = _media_url(data.get("media_url"), errors)
+    for name in ("content", "title", "address", "caller_name"):
+        if "\x00" in values[name]:  # PostgreSQL cannot store it; no form or API sends one
+            errors[name] = _("Remove the NUL character.")
     if errors:
         raise ValidationError(errors)
     return values
