@@ -11,7 +11,6 @@ to reply and one to close, by the order's type × urgency (yimen.hotline.service
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -21,11 +20,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +63,7 @@ from .models import (
     WorkOrder,
 )
 from .permissions import in_force
+from .selectors import ORDER_CLOCKS, order_clocks, overdue_clocks
 from .services import deadline_for
 
 S = OrderStatus
@@ -74,7 +72,6 @@ OBJECT_TYPE = WorkOrder._meta.label_lower
 MAX_CONTENT = 4000
 MAX_LEVEL = 2  # the center dispatches to a unit (1), which may pass it to a sub-unit (2)
 PHONE = re.compile(r"^(?=.{5,20}$)\+?[0-9][0-9-]{4,19}$")  # fits caller_phone (20)
-ORDER_CLOCKS = (OrderClock.SIGN, OrderClock.REPLY, OrderClock.CLOSE)
 
 
 def reopen_limit() -> int:
@@ -937,35 +934,6 @@ def order_card(*, order: WorkOrder, actor, reason: str, channel: str = Channel.A
         card = _issue_card(state.order, missed, actor=actor, reason=reason.strip())
         state.payload = {"card": card.pk, "colour": card.colour}
     return card
-
-
-def order_clocks(order: WorkOrder) -> list[int]:
-    """The ids of every clock of the order: its deadlines (those of earlier rounds, before a
-    reopening or a return, too) and its supervision orders'."""
-    own = Clock.objects.filter(
-        subject_type=ContentType.objects.get_for_model(WorkOrder), subject_id=str(order.pk)
-    ).values_list("pk", flat=True)
-    supervised = Supervision.objects.filter(order=order, clock__isnull=False)
-    return [*own, *supervised.values_list("clock_id", flat=True)]
-
-
-# A clock stopped late is carded by the sweeps of the following days; older ones were
-# judged already (this bounds what each sweep reads, whatever the history).
-LATE_STOP_LOOKBACK = dt.timedelta(days=7)
-
-
-def overdue_clocks(now, *, lookback: dt.timedelta | None = LATE_STOP_LOOKBACK):
-    """The hotline's clocks that missed their deadline (running past it, or stopped late
-    within `lookback`; None: ever) and have no card yet."""
-    stopped_late = Q(status=Clock.Status.STOPPED, stopped_at__gt=F("due_at"))
-    if lookback is not None:
-        stopped_late &= Q(stopped_at__gte=now - lookback)
-    late = Q(status=Clock.Status.RUNNING, due_at__lt=now) | stopped_late
-    return (
-        Clock.objects.filter(late, purpose__in=[*ORDER_CLOCKS, OrderClock.SUPERVISION])
-        .filter(~Exists(Card.objects.filter(clock=OuterRef("pk"))))
-        .order_by("due_at", "pk")
-    )
 
 
 def _issue_card(order: WorkOrder, clock: Clock, *, actor, reason: str = "") -> Card:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from yimen.common.audit import object_label
@@ -19,13 +20,14 @@ from yimen.common.models import AuditEvent, Clock
 from . import permissions, workflow
 from .choices import (
     AssignmentRole,
+    OrderClock,
     OrderStatus,
     OrderType,
     RequestKind,
     RequestStatus,
     Urgency,
 )
-from .models import Category, DeadlineRule, Notice, WorkOrder
+from .models import Card, Category, DeadlineRule, Notice, Supervision, WorkOrder
 from .services import deadline_for, default_rule
 
 
@@ -258,8 +260,6 @@ def _useful(action: str, order: WorkOrder, user) -> bool:
             clock__stopped_at__isnull=True,
         ).exists()
     if action == "card":  # a deadline missed and not carded yet
-        from .orders import order_clocks, overdue_clocks
-
         return overdue_clocks(timezone.now()).filter(pk__in=order_clocks(order)).exists()
     return True
 
@@ -268,4 +268,38 @@ def history_events(order: WorkOrder) -> QuerySet[AuditEvent]:
     object_type, object_id = object_label(order)
     return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by(
         "occurred_at", "pk"
+    )
+
+
+# --- deadlines missed -------------------------------------------------------------------------
+
+ORDER_CLOCKS = (OrderClock.SIGN, OrderClock.REPLY, OrderClock.CLOSE)
+
+
+def order_clocks(order: WorkOrder) -> list[int]:
+    """The ids of every clock of the order: its deadlines (those of earlier rounds, before a
+    reopening or a return, too) and its supervision orders'."""
+    own = Clock.objects.filter(
+        subject_type=ContentType.objects.get_for_model(WorkOrder), subject_id=str(order.pk)
+    ).values_list("pk", flat=True)
+    supervised = Supervision.objects.filter(order=order, clock__isnull=False)
+    return [*own, *supervised.values_list("clock_id", flat=True)]
+
+
+# A clock stopped late is carded by the sweeps of the following days; older ones were
+# judged already (this bounds what each sweep reads, whatever the history).
+LATE_STOP_LOOKBACK = dt.timedelta(days=7)
+
+
+def overdue_clocks(now, *, lookback: dt.timedelta | None = LATE_STOP_LOOKBACK):
+    """The hotline's clocks that missed their deadline (running past it, or stopped late
+    within `lookback`; None: ever) and have no card yet."""
+    stopped_late = Q(status=Clock.Status.STOPPED, stopped_at__gt=F("due_at"))
+    if lookback is not None:
+        stopped_late &= Q(stopped_at__gte=now - lookback)
+    late = Q(status=Clock.Status.RUNNING, due_at__lt=now) | stopped_late
+    return (
+        Clock.objects.filter(late, purpose__in=[*ORDER_CLOCKS, OrderClock.SUPERVISION])
+        .filter(~Exists(Card.objects.filter(clock=OuterRef("pk"))))
+        .order_by("due_at", "pk")
     )

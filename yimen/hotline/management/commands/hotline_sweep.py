@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from yimen.common import commands
-from yimen.hotline import orders, tasks
+from yimen.hotline import selectors, tasks
 from yimen.hotline.choices import OrderClock
 from yimen.hotline.models import Supervision, WorkOrder
 
@@ -50,7 +50,7 @@ class Command(commands.Command):
         )
 
     def _plan(self):
-        missed = list(orders.overdue_clocks(timezone.now()))
+        missed = list(selectors.overdue_clocks(timezone.now()))
         numbers = self._numbers(missed)
         for clock in missed:
             self.stdout.write(
